@@ -1,0 +1,96 @@
+"""The scrum board application: extension singletons and the app factory."""
+
+import logging
+import os
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+
+from config import config_from_environment, random_secret_key
+
+log = logging.getLogger(__name__)
+
+
+class Base(so.DeclarativeBase):
+    # Named constraints keep migrations reproducible on every database.
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+socketio = SocketIO()
+
+
+def create_app(config_class=None, **overrides):
+    """Build the application; ``overrides`` replace configuration values (tests, wsgi)."""
+    app = Flask(__name__)
+    app.config.from_object(config_class or config_from_environment())
+    app.config.update(overrides)
+    _fill_in_defaults(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    with app.app_context():
+        _configure_sqlite(db.engine)
+
+    from app import errors
+
+    errors.register(app)
+
+    from app.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+
+    from app.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+
+    from app import cli
+
+    cli.register(app)
+
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
+    )
+    return app
+
+
+def _fill_in_defaults(app):
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "scrum.sqlite3"
+        )
+    if not app.config.get("SECRET_KEY"):
+        log.warning("SECRET_KEY is not set: using a random key that changes on every start")
+        app.config["SECRET_KEY"] = random_secret_key()
+
+
+def _configure_sqlite(engine):
+    """SQLite enforces foreign keys only when asked; WAL lets readers run beside a writer."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=20000")
+        if engine.url.database and engine.url.database != ":memory:":
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

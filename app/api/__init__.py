@@ -1,0 +1,42 @@
+"""The REST API: one flask-restx namespace per resource, under ``/api``."""
+
+from flask import Blueprint
+from flask_restx import Api
+
+from app.api import sprints, tasks, tokens, users
+from app.api.docs import ERROR
+from app.errors import handle_unexpected
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+class JsonErrorApi(Api):
+    """Answers every error on the API's routes in the one JSON error shape."""
+
+    def handle_error(self, e):
+        return handle_unexpected(e)
+
+
+api = JsonErrorApi(
+    bp,
+    version="1.0",
+    title="Scrum board API",
+    description="Sprints, tasks and users of the live scrum board.",
+    doc="/docs",
+    authorizations={
+        "token": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'An API token from POST /api/token, sent as "Token <token>" or "Bearer <token>".',
+        },
+        "basic": {"type": "basic"},
+    },
+    security=[{"token": []}, {"basic": []}],
+)
+
+api.add_model("Error", ERROR)
+api.add_namespace(tokens.ns, path="/token")
+api.add_namespace(sprints.ns, path="/sprints")
+api.add_namespace(tasks.ns, path="/tasks")
+api.add_namespace(users.ns, path="/users")

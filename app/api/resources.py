@@ -1,0 +1,160 @@
+"""Generic list and item resources for the writable models (sprints, tasks).
+
+A namespace subclasses them, names its model and schema, and adds its filters;
+the create/read/update/delete flow, ETags and error answers live here once.
+"""
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_restx import Resource
+
+from app import db
+from app.api.common import (
+    ListQuery,
+    apply_changes,
+    check_if_match,
+    commit_or_conflict,
+    get_or_404,
+    json_body,
+    not_modified,
+    object_response,
+    validated,
+)
+from app.api.docs import ERROR
+from app.errors import ApiError
+
+
+class ModelResource(Resource):
+    model = None  # the SQLAlchemy model
+    schema_class = None  # its marshmallow schema class
+    schema = None  # a module-level instance of it, for dumping
+    item_endpoint = None  # e.g. "api.sprint"
+    id_arg = None  # the URL argument, e.g. "sprint_id"
+    conflict_errors = None  # field errors for an integrity conflict at commit
+
+    def validated(self, data, instance=None, partial=False):
+        return validated(self.schema_class, data, instance=instance, partial=partial)
+
+
+class ModelList(ModelResource):
+    ordering = {}  # public name -> column
+    default_ordering = ()
+    search_columns = ()
+
+    def filter(self, query, statement):
+        """Apply this list's filters; ``query`` reads (and checks) the parameters."""
+        return statement
+
+    def get(self):
+        query = ListQuery()
+        statement = self.filter(query, sa.select(self.model))
+        statement = query.search(statement, *self.search_columns)
+        statement = query.ordering(statement, self.ordering, self.default_ordering, self.model.id)
+        return query.page(statement, self.schema)
+
+    def post(self):
+        data = self.validated(json_body())
+        obj = self.model(**data)
+        db.session.add(obj)
+        commit_or_conflict(self.conflict_errors)
+        location = url_for(self.item_endpoint, **{self.id_arg: obj.id}, _external=True)
+        return object_response(obj, self.schema, 201, {"Location": location})
+
+
+class ModelItem(ModelResource):
+    in_use_message = "This object is still in use."
+
+    def check_delete(self, obj):
+        """Raise an ApiError when ``obj`` may not be deleted."""
+
+    def get(self, **ids):
+        obj = get_or_404(self.model, ids[self.id_arg])
+        if not_modified(obj):
+            return "", 304, {"ETag": obj.etag}
+        return object_response(obj, self.schema)
+
+    def put(self, **ids):
+        return self.update(ids[self.id_arg], partial=False)
+
+    def patch(self, **ids):
+        return self.update(ids[self.id_arg], partial=True)
+
+    def delete(self, **ids):
+        obj = get_or_404(self.model, ids[self.id_arg], lock=True)
+        check_if_match(obj, self.schema)
+        self.check_delete(obj)
+        db.session.delete(obj)
+        try:
+            db.session.commit()
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+            raise ApiError(409, self.in_use_message) from None
+        return "", 204
+
+    def update(self, object_id, partial):
+        obj = get_or_404(self.model, object_id, lock=True)
+        check_if_match(obj, self.schema)
+        data = self.validated(json_body(), instance=obj, partial=partial)
+        apply_changes(obj, data)
+        commit_or_conflict(self.conflict_errors)
+        return object_response(obj, self.schema)
+
+
+def _responses(*entries):
+    return {"responses": {str(code): (text, model, {}) for code, text, model in entries}}
+
+
+BODY_ERRORS = [
+    (400, "Invalid input", ERROR),
+    (413, "Body over 1 MB", ERROR),
+    (415, "Body is not JSON", ERROR),
+]
+
+
+def list_doc(ns, noun, item_model, list_model, params):
+    """The OpenAPI description of a writable list resource."""
+    common = [(401, "Not authenticated", ERROR)]
+    return ns.doc(
+        get={
+            "params": params,
+            "description": f"List {noun}s, a page at a time.",
+            **_responses(
+                (200, f"A page of {noun}s", list_model),
+                (400, "A query parameter is not valid", ERROR),
+                (404, "No such page", ERROR),
+                *common,
+            ),
+        },
+        post={
+            "expect": [item_model],
+            "description": f"Create a {noun}.",
+            **_responses((201, "Created", item_model), *BODY_ERRORS, *common),
+        },
+    )
+
+
+def item_doc(ns, noun, item_model, patch_model, delete_conflict=None):
+    """The OpenAPI description of a writable item resource."""
+    common = [(401, "Not authenticated", ERROR), (404, f"No such {noun}", ERROR)]
+    stale = (412, f"If-Match no longer matches: the current {noun}", item_model)
+    delete_errors = [(409, delete_conflict, ERROR)] if delete_conflict else []
+    return ns.doc(
+        get={
+            "description": f"Get a {noun}.",
+            **_responses((200, f"The {noun}", item_model), (304, "Not modified", None), *common),
+        },
+        put={
+            "expect": [item_model],
+            "description": f"Replace a {noun}.",
+            **_responses((200, "Updated", item_model), stale, *BODY_ERRORS, *common),
+        },
+        patch={
+            "expect": [patch_model],
+            "description": f"Change some fields of a {noun}.",
+            **_responses((200, "Updated", item_model), stale, *BODY_ERRORS, *common),
+        },
+        delete={
+            "description": f"Delete a {noun}.",
+            **_responses((204, "Deleted", None), stale, *delete_errors, *common),
+        },
+    )

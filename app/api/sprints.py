@@ -1,0 +1,68 @@
+"""Sprints: fixed periods of work, each ending on its own date."""
+
+import sqlalchemy as sa
+from flask_restx import Namespace
+
+from app import db
+from app.api.docs import links_field, list_model, model_from_schema
+from app.api.resources import ModelItem, ModelList, item_doc, list_doc
+from app.auth import auth
+from app.errors import ApiError
+from app.models import Sprint, Task
+from app.schemas import SprintSchema, sprint_schema
+
+ns = Namespace("sprints", description="Sprints: fixed periods of work", decorators=[auth.login_required])
+
+_links = links_field(ns, "SprintLinks", ["self", "tasks"])
+sprint_model = model_from_schema(ns, "Sprint", sprint_schema, {"links": _links})
+sprint_patch_model = model_from_schema(ns, "SprintPatch", sprint_schema, {"links": _links}, partial=True)
+
+LIST_PARAMS = {
+    "end_min": {"description": "sprints ending on or after this date", "type": "string", "format": "date"},
+    "end_max": {"description": "sprints ending on or before this date", "type": "string", "format": "date"},
+    "search": {"description": "case-insensitive substring of the name", "type": "string"},
+    "ordering": {"description": "end or name; prefix - for descending (default end)", "type": "string"},
+    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
+    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
+}
+IN_USE = "This sprint still has tasks: move or delete them first."
+
+
+class SprintResource:
+    model = Sprint
+    schema_class = SprintSchema
+    schema = sprint_schema
+    item_endpoint = "api.sprint"
+    id_arg = "sprint_id"
+    conflict_errors = {"end": ["A sprint with this end date already exists."]}
+
+
+@ns.route("", endpoint="sprints")
+@list_doc(ns, "sprint", sprint_model, list_model(ns, "SprintList", sprint_model), LIST_PARAMS)
+class SprintList(SprintResource, ModelList):
+    """The sprints"""
+
+    ordering = {"end": Sprint.end, "name": Sprint.name}
+    default_ordering = (Sprint.end,)
+    search_columns = (Sprint.name,)
+
+    def filter(self, query, statement):
+        end_min, end_max = query.date("end_min"), query.date("end_max")
+        if end_min is not None:
+            statement = statement.where(Sprint.end >= end_min)
+        if end_max is not None:
+            statement = statement.where(Sprint.end <= end_max)
+        return statement
+
+
+@ns.route("/<int:sprint_id>", endpoint="sprint")
+@ns.param("sprint_id", "The sprint's id")
+@item_doc(ns, "sprint", sprint_model, sprint_patch_model, delete_conflict=IN_USE)
+class SprintItem(SprintResource, ModelItem):
+    """One sprint"""
+
+    in_use_message = IN_USE
+
+    def check_delete(self, sprint):
+        if db.session.scalar(sa.select(Task.id).where(Task.sprint_id == sprint.id).limit(1)):
+            raise ApiError(409, IN_USE)

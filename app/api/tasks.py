@@ -1,0 +1,89 @@
+"""Tasks: units of work, in a sprint or in the backlog, moving through four statuses."""
+
+import sqlalchemy as sa
+from flask_restx import Namespace
+
+from app import db
+from app.api.docs import links_field, list_model, model_from_schema
+from app.api.resources import ModelItem, ModelList, item_doc, list_doc
+from app.auth import auth
+from app.models import Sprint, Task, User
+from app.schemas import TaskSchema, task_schema
+
+ns = Namespace("tasks", description="Tasks on the board and in the backlog", decorators=[auth.login_required])
+
+_links = links_field(ns, "TaskLinks", ["self", "sprint", "assigned"], nullable=("sprint", "assigned"))
+task_model = model_from_schema(ns, "Task", task_schema, {"links": _links})
+task_patch_model = model_from_schema(ns, "TaskPatch", task_schema, {"links": _links}, partial=True)
+
+LIST_PARAMS = {
+    "sprint": {"description": "tasks in this sprint (id)", "type": "integer"},
+    "status": {
+        "description": "1 Not Started, 2 In Progress, 3 Testing, 4 Done",
+        "type": "integer",
+        "enum": [1, 2, 3, 4],
+    },
+    "assigned": {"description": "tasks assigned to this username", "type": "string"},
+    "backlog": {
+        "description": "true: only tasks without a sprint; false: only tasks in one",
+        "type": "boolean",
+    },
+    "search": {"description": "case-insensitive substring of the name or description", "type": "string"},
+    "ordering": {
+        "description": "name, order, started, due or completed; prefix - for descending (default: order, id)",
+        "type": "string",
+    },
+    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
+    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
+}
+
+
+class TaskResource:
+    model = Task
+    schema_class = TaskSchema
+    schema = task_schema
+    item_endpoint = "api.task"
+    id_arg = "task_id"
+
+
+@ns.route("", endpoint="tasks")
+@list_doc(ns, "task", task_model, list_model(ns, "TaskList", task_model), LIST_PARAMS)
+class TaskList(TaskResource, ModelList):
+    """The tasks"""
+
+    ordering = {
+        "name": Task.name,
+        "order": Task.order,
+        "started": Task.started,
+        "due": Task.due,
+        "completed": Task.completed,
+    }
+    default_ordering = (Task.order,)
+    search_columns = (Task.name, Task.description)
+
+    def filter(self, query, statement):
+        sprint_id = query.integer("sprint", minimum=-(2**31), maximum=2**31 - 1)
+        status = query.integer("status", minimum=1, maximum=4)
+        username = query.text("assigned")
+        backlog = query.boolean("backlog")
+        if sprint_id is not None:
+            if db.session.get(Sprint, sprint_id) is None:
+                query.fail("sprint", f"Sprint {sprint_id} does not exist.")
+            statement = statement.where(Task.sprint_id == sprint_id)
+        if status is not None:
+            statement = statement.where(Task.status == status)
+        if username is not None:
+            user_id = db.session.scalar(sa.select(User.id).where(User.username == username))
+            if user_id is None:
+                query.fail("assigned", f'User "{username}" does not exist.')
+            statement = statement.where(Task.assigned_id == user_id)
+        if backlog is not None:
+            statement = statement.where(Task.sprint_id.is_(None) if backlog else Task.sprint_id.is_not(None))
+        return statement
+
+
+@ns.route("/<int:task_id>", endpoint="task")
+@ns.param("task_id", "The task's id")
+@item_doc(ns, "task", task_model, task_patch_model)
+class TaskItem(TaskResource, ModelItem):
+    """One task"""

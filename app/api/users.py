@@ -1,0 +1,54 @@
+"""Users: read only through the API (accounts are made with ``flask create-user``)."""
+
+import sqlalchemy as sa
+from flask_restx import Namespace, Resource
+
+from app.api.common import ListQuery
+from app.api.docs import ERROR, links_field, list_model, model_from_schema
+from app.auth import auth, find_user
+from app.errors import ApiError
+from app.models import User
+from app.schemas import user_schema
+
+ns = Namespace("users", description="The people on the board (read only)", decorators=[auth.login_required])
+
+user_model = model_from_schema(
+    ns, "User", user_schema, {"links": links_field(ns, "UserLinks", ["self", "tasks"])}
+)
+user_list_model = list_model(ns, "UserList", user_model)
+
+LIST_PARAMS = {
+    "search": {"description": "case-insensitive substring of the username", "type": "string"},
+    "ordering": {"description": "username; prefix - for descending", "type": "string"},
+    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
+    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
+}
+
+
+@ns.route("", endpoint="users")
+@ns.response(401, "Not authenticated", ERROR)
+class UserList(Resource):
+    @ns.doc(params=LIST_PARAMS)
+    @ns.response(200, "A page of users", user_list_model)
+    @ns.response(400, "A query parameter is not valid", ERROR)
+    @ns.response(404, "No such page", ERROR)
+    def get(self):
+        """List users"""
+        query = ListQuery()
+        statement = query.search(sa.select(User), User.username)
+        statement = query.ordering(statement, {"username": User.username}, [User.username], User.id)
+        return query.page(statement, user_schema)
+
+
+@ns.route("/<string:username>", endpoint="user")
+@ns.param("username", "The user's username")
+@ns.response(401, "Not authenticated", ERROR)
+class UserItem(Resource):
+    @ns.response(200, "The user", user_model)
+    @ns.response(404, "No such user", ERROR)
+    def get(self, username):
+        """Get a user"""
+        user = find_user(username)
+        if user is None:
+            raise ApiError(404, f'User "{username}" not found.')
+        return user_schema.dump(user)

@@ -1,0 +1,89 @@
+"""Authentication shared by the REST API and the sockets.
+
+REST accepts ``Authorization: Token <token>``, ``Bearer <token>`` and HTTP Basic;
+sockets pass the same token in their connect ``auth`` payload.
+"""
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import g
+from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth, MultiAuth
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app import db
+from app.errors import error_response
+from app.models import Token, User
+
+token_auth = HTTPTokenAuth(scheme="Token")
+bearer_auth = HTTPTokenAuth(scheme="Bearer")
+basic_auth = HTTPBasicAuth()
+auth = MultiAuth(token_auth, bearer_auth, basic_auth)
+
+# Checked against when the username is unknown, so that a wrong username takes
+# as long as a wrong password and does not reveal which usernames exist.
+_UNKNOWN_USER_HASH = generate_password_hash("not a real password")
+
+
+def find_user(username):
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def authenticate(username, password):
+    """The active user with this username and password, or None."""
+    user = find_user(username) if username else None
+    if user is None:
+        check_password_hash(_UNKNOWN_USER_HASH, password or "")
+        return None
+    if not user.check_password(password or "") or not user.is_active:
+        return None
+    return user
+
+
+def token_for(value):
+    """The live API token with this value (its user loaded), or None."""
+    if not value:
+        return None
+    token = db.session.scalar(
+        sa.select(Token).options(so.joinedload(Token.user)).where(Token.digest == Token.hash(value))
+    )
+    if token is None or not token.is_valid():
+        return None
+    return token
+
+
+@token_auth.verify_token
+@bearer_auth.verify_token
+def verify_token(value):
+    token = token_for(value)
+    if token is None:
+        return None
+    g.current_user = token.user
+    g.current_token = token
+    return token.user
+
+
+@basic_auth.verify_password
+def verify_password(username, password):
+    user = authenticate(username, password)
+    if user is not None:
+        g.current_user = user
+        g.current_token = None
+    return user
+
+
+def _unauthorized(status):
+    if status == 403:
+        return error_response(403)
+    return error_response(401)
+
+
+for _scheme in (token_auth, bearer_auth, basic_auth):
+    _scheme.error_handler(_unauthorized)
+
+
+def current_user():
+    return g.get("current_user")
+
+
+def current_token():
+    return g.get("current_token")

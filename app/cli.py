@@ -1,0 +1,96 @@
+"""Command-line tasks: ``flask --app wsgi create-user`` and ``seed-demo``."""
+
+import re
+from datetime import date, timedelta
+
+import click
+import sqlalchemy as sa
+
+from app import db
+from app.models import Sprint, Status, Task, User
+
+USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
+
+DEMO_PASSWORD = "scrum-demo"  # noqa: S105  (printed for anyone to try the demo)
+DEMO_USERS = [("alice", "Alice Archer"), ("bob", "Bob Baker"), ("carol", "Carol Chen")]
+DEMO_SPRINT_NAME = "Demo sprint"
+DEMO_TASKS = [
+    # name, status, assigned (index into DEMO_USERS), in the sprint?
+    ("Sketch the board layout", Status.DONE, 0, True),
+    ("Token authentication", Status.DONE, 1, True),
+    ("Live updates over Socket.IO", Status.TESTING, 0, True),
+    ("Drag and drop between columns", Status.IN_PROGRESS, 2, True),
+    ("Burndown chart", Status.IN_PROGRESS, 1, True),
+    ("Presence list", Status.NOT_STARTED, 2, True),
+    ("Keyboard moves", Status.NOT_STARTED, None, True),
+    ("Dark theme", Status.NOT_STARTED, None, False),
+    ("Export a sprint to CSV", Status.NOT_STARTED, None, False),
+]
+
+
+def create_user(username, password, full_name=""):
+    if not USERNAME_PATTERN.match(username):
+        raise click.ClickException("A username has 1 to 150 letters, digits or the characters . @ + - _")
+    if not password:
+        raise click.ClickException("The password may not be empty.")
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise click.ClickException(f'A user named "{username}" already exists.')
+    user = User(username=username, full_name=full_name or "")
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+def seed_demo():
+    """Add the demo users, a current sprint and its tasks, unless they are already there."""
+    users = []
+    for username, full_name in DEMO_USERS:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            user = create_user(username, DEMO_PASSWORD, full_name)
+        users.append(user)
+    if db.session.scalar(sa.select(Sprint.id).where(Sprint.name == DEMO_SPRINT_NAME)) is not None:
+        db.session.commit()
+        return False
+    end = date.today() + timedelta(days=10)
+    while db.session.scalar(sa.select(Sprint.id).where(Sprint.end == end)) is not None:
+        end += timedelta(days=1)
+    sprint = Sprint(name=DEMO_SPRINT_NAME, description="A two-week sprint to try the board.", end=end)
+    db.session.add(sprint)
+    today = date.today()
+    for order, (name, status, user_index, in_sprint) in enumerate(DEMO_TASKS):
+        db.session.add(
+            Task(
+                name=name,
+                sprint=sprint if in_sprint else None,
+                status=status,
+                order=order,
+                assigned=users[user_index] if user_index is not None else None,
+                started=today - timedelta(days=3) if status != Status.NOT_STARTED else None,
+                completed=today - timedelta(days=1) if status == Status.DONE else None,
+                due=end,
+            )
+        )
+    db.session.commit()
+    return True
+
+
+def register(app):
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--full-name", default="", help="The name shown on the board.")
+    def create_user_command(username, password, full_name):
+        """Create a user who can log in to the board and the API."""
+        create_user(username, password, full_name)
+        db.session.commit()
+        click.echo(f'Created user "{username}".')
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Add demo users, a current sprint and tasks (safe to run again)."""
+        created = seed_demo()
+        click.echo("Demo data created." if created else "Demo data already present.")
+        click.echo("Demo logins (username / password):")
+        for username, _ in DEMO_USERS:
+            click.echo(f"  {username} / {DEMO_PASSWORD}")

@@ -1,0 +1,177 @@
+"""Database models: users, their API tokens, sprints and tasks."""
+
+import enum
+import hashlib
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app import db
+
+
+def utcnow():
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored naive in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, PostgreSQL does; this makes both behave the same.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Versioned:
+    """A row version that changes on every update; the ETag is built from it."""
+
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+
+    @property
+    def etag(self):
+        return f'"{self.__tablename__}-{self.id}-{self.version}"'
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def _bump_versions(session, flush_context, instances):
+    """Every real change to a versioned row, from any code path, gets a new ETag."""
+    for obj in session.dirty:
+        if isinstance(obj, Versioned) and session.is_modified(obj, include_collections=False):
+            obj.version = (obj.version or 0) + 1
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(150), unique=True)
+    full_name: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
+    is_active: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    created: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    tokens: so.WriteOnlyMapped["Token"] = so.relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+    def __repr__(self):
+        return f"<User {self.username}>"
+
+
+class Token(db.Model):
+    """An API token. Only its SHA-256 digest is stored; the token itself is shown once."""
+
+    __tablename__ = "tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    expires: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    revoked: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship(back_populates="tokens")
+
+    @staticmethod
+    def hash(value):
+        return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def issue(cls, user, ttl_seconds):
+        """Make a token for ``user``; returns the row and the secret value (shown once)."""
+        value = secrets.token_urlsafe(32)
+        token = cls(user=user, digest=cls.hash(value), expires=utcnow() + timedelta(seconds=ttl_seconds))
+        return token, value
+
+    def is_valid(self):
+        return self.revoked is None and self.expires > utcnow() and self.user.is_active
+
+    def revoke(self):
+        self.revoked = utcnow()
+
+
+class Sprint(Versioned, db.Model):
+    __tablename__ = "sprints"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100), default="", server_default="")
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    end: so.Mapped[date] = so.mapped_column(unique=True)
+
+    tasks: so.WriteOnlyMapped["Task"] = so.relationship(back_populates="sprint")
+
+    def has_ended(self, today=None):
+        return self.end < (today or date.today())
+
+    def __repr__(self):
+        return f"<Sprint {self.id} ending {self.end}>"
+
+
+class Status(enum.IntEnum):
+    NOT_STARTED = 1
+    IN_PROGRESS = 2
+    TESTING = 3
+    DONE = 4
+
+
+STATUS_LABELS = {
+    Status.NOT_STARTED: "Not Started",
+    Status.IN_PROGRESS: "In Progress",
+    Status.TESTING: "Testing",
+    Status.DONE: "Done",
+}
+
+
+class Task(Versioned, db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        sa.CheckConstraint("status BETWEEN 1 AND 4", name="status_range"),
+        sa.Index("ix_tasks_order_id", "order", "id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    sprint_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("sprints.id", ondelete="RESTRICT"), index=True
+    )
+    status: so.Mapped[int] = so.mapped_column(
+        sa.SmallInteger, default=Status.NOT_STARTED, server_default="1", index=True
+    )
+    order: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    assigned_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    started: so.Mapped[date | None]
+    due: so.Mapped[date | None]
+    completed: so.Mapped[date | None]
+
+    sprint: so.Mapped[Sprint | None] = so.relationship(back_populates="tasks")
+    assigned: so.Mapped[User | None] = so.relationship(lazy="joined")
+
+    @property
+    def status_display(self):
+        return STATUS_LABELS.get(self.status, "")
+
+    def __repr__(self):
+        return f"<Task {self.id} {self.name!r}>"

@@ -1,0 +1,95 @@
+"""Configuration: every value comes from the environment, with a default.
+
+``APP_ENV`` picks the class (``development``, ``testing`` or ``production``).
+"""
+
+import os
+import secrets
+
+from dotenv import load_dotenv
+
+basedir = os.path.abspath(os.path.dirname(__file__))
+load_dotenv(os.path.join(basedir, ".env"))
+
+
+def as_bool(value):
+    """Read an environment flag: 1/true/yes/on mean True."""
+    if value is None:
+        return False
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def as_list(value):
+    """Read a comma-separated environment value into a list of non-empty items."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def database_url(value):
+    """Normalise a database URL to the drivers we ship.
+
+    ``postgres://`` (as some hosts give it) is an old alias, and a bare
+    ``postgresql://`` would pick psycopg 3, which blocks an eventlet worker;
+    psycopg2 is made cooperative by monkey-patching.
+    """
+    if not value:
+        return value
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg2://" + value[len(prefix) :]
+    return value
+
+
+class Config:
+    # None means "an SQLite file in the instance folder" (filled in by create_app).
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    # A random key per start keeps sessions from being forged, at the price of
+    # invalidating them on restart; create_app warns when it has to do this.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    CORS_ALLOWED_ORIGINS = as_list(os.environ.get("CORS_ALLOWED_ORIGINS"))
+    TOKEN_TTL = int(os.environ.get("TOKEN_TTL") or 7 * 24 * 3600)
+    # eventlet (default) or gevent, matching the gunicorn worker class; threading for tests.
+    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or "eventlet"
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    RESTX_ERROR_404_HELP = False
+    RESTX_MASK_SWAGGER = False
+    SWAGGER_UI_DOC_EXPANSION = "list"
+    JSON_SORT_KEYS = False
+    PAGE_SIZE = 25
+    MAX_PAGE_SIZE = 100
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL")) or None
+    REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+    SECRET_KEY = "testing-secret-key"  # noqa: S105
+    SOCKETIO_ASYNC_MODE = "threading"
+
+
+class ProductionConfig(Config):
+    pass
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment():
+    name = os.environ.get("APP_ENV") or "development"
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
+
+
+def random_secret_key():
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,31 @@
+"""WSGI entry point: ``gunicorn -k eventlet -w 1 wsgi:app``.
+
+The async library is patched in before anything else is imported, so that
+sockets, the database driver and Redis all cooperate with it. The ``flask``
+command imports this module after Flask itself, too late to patch safely; its
+commands are short synchronous jobs, so they run unpatched in threading mode.
+"""
+
+import os
+import sys
+
+RUN_BY_FLASK_COMMAND = "flask.cli" in sys.modules
+ASYNC_MODE = "threading" if RUN_BY_FLASK_COMMAND else os.environ.get("SOCKETIO_ASYNC_MODE") or "eventlet"
+
+if ASYNC_MODE == "eventlet":
+    import warnings
+
+    # eventlet announces on import that it is in maintenance mode. We know: the
+    # async mode is a setting, and gevent (SOCKETIO_ASYNC_MODE=gevent) works too.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    import eventlet
+
+    eventlet.monkey_patch()
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from app import create_app  # noqa: E402
+
+app = create_app(SOCKETIO_ASYNC_MODE=ASYNC_MODE)
