@@ -1,0 +1,161 @@
+"""Fixtures: the app on SQLite (default) or PostgreSQL (``TEST_DATABASE_URL``),
+a test client, and factories for users, tokens, sprints and tasks.
+
+No app context stays pushed during a test: every request gets a fresh one, as
+in production, and factories open their own.
+"""
+
+import os
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from app import create_app, db
+from app.models import Sprint, Task, Token, User
+from config import TestingConfig, database_url
+from tests import services
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory):
+    """One database for the session: a fresh PostgreSQL database, or an SQLite file."""
+    server = database_url(os.environ.get("TEST_DATABASE_URL"))
+    if server:
+        services.require_postgres(server)
+        url = services.create_postgres_database(server)
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url
+    if server:
+        services.drop_postgres_database(url)
+
+
+@pytest.fixture
+def app(database_uri):
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_uri)
+    yield app
+    with app.app_context():
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables():
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def is_postgres(database_uri):
+    return make_url(database_uri).get_backend_name() == "postgresql"
+
+
+@pytest.fixture
+def make_user(app):
+    """``make_user("alice")`` → an object with id, username and password."""
+
+    def make(username="alice", password="correct horse", full_name="", is_active=True):
+        with app.app_context():
+            user = User(username=username, full_name=full_name, is_active=is_active)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            return SimpleNamespace(id=user.id, username=username, password=password)
+
+    return make
+
+
+@pytest.fixture
+def make_token(app):
+    """``make_token(user, ttl=…)`` → a token value for that user."""
+
+    def make(user, ttl=3600):
+        with app.app_context():
+            token, value = Token.issue(db.session.get(User, user.id), ttl)
+            db.session.add(token)
+            db.session.commit()
+            return value
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice", full_name="Alice Archer")
+
+
+@pytest.fixture
+def headers(alice, make_token):
+    """Token headers for alice, the default user."""
+    return {"Authorization": f"Token {make_token(alice)}"}
+
+
+@pytest.fixture
+def make_sprint(app):
+    """``make_sprint(end=…, name=…)`` → the new sprint's id. Ends in 14 days by default;
+    a past ``end`` is allowed here (the API refuses it), to set up ended sprints."""
+    counter = iter(range(1, 10_000))
+
+    def make(end=None, name="Sprint", description=""):
+        with app.app_context():
+            sprint = Sprint(
+                name=name,
+                description=description,
+                end=end or date.today() + timedelta(days=13 + next(counter)),
+            )
+            db.session.add(sprint)
+            db.session.commit()
+            return sprint.id
+
+    return make
+
+
+@pytest.fixture
+def make_task(app):
+    """``make_task(name=…, sprint_id=…, status=…, …)`` → the new task's id (no validation)."""
+
+    def make(name="Task", **fields):
+        with app.app_context():
+            if "assigned" in fields and isinstance(fields["assigned"], str):
+                fields["assigned"] = db.session.scalar(
+                    sa.select(User).where(User.username == fields["assigned"])
+                )
+            task = Task(name=name, **fields)
+            db.session.add(task)
+            db.session.commit()
+            return task.id
+
+    return make
+
+
+@pytest.fixture
+def snapshot(app):
+    """``snapshot()`` → every row of every table, to check that a failed request wrote nothing."""
+
+    def take():
+        with app.app_context():
+            return {
+                table.name: sorted(
+                    (tuple(map(repr, row)) for row in db.session.execute(table.select())),
+                )
+                for table in db.metadata.sorted_tables
+            }
+
+    return take
