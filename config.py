@@ -56,6 +56,15 @@ class Config:
     RESTX_MASK_SWAGGER = False
     SWAGGER_UI_DOC_EXPANSION = "list"
     JSON_SORT_KEYS = False
+    # Where links in change events made outside a request (CLI, scripts) point.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    # How often each process reads the change log when no wake-up message came.
+    EVENT_POLL_INTERVAL = float(os.environ.get("EVENT_POLL_INTERVAL") or 1.0)
+    # Changes older than this are pruned by `flask prune-events`; older `since` gets a resync.
+    EVENT_RETENTION = int(os.environ.get("EVENT_RETENTION") or 7 * 24 * 3600)
+    # A `subscribe` replays at most this many changes; more asks the client to reload.
+    EVENT_REPLAY_LIMIT = 5000
+    PRESENCE_REFRESH_INTERVAL = 15
     PAGE_SIZE = 25
     MAX_PAGE_SIZE = 100
 

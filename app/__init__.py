@@ -65,9 +65,24 @@ def create_app(config_class=None, **overrides):
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"],
-        cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
+        cors_allowed_origins=_origin_check(app.config["CORS_ALLOWED_ORIGINS"]),
     )
+    from app import realtime
+
+    realtime.init_app(app, socketio)
     return app
+
+
+def _origin_check(allowed_origins):
+    """Sockets from this site's own origin, and from the configured ones, are allowed."""
+    if not allowed_origins:
+        return None  # Engine.IO's default: same origin only
+
+    def is_allowed(origin, environ):
+        same_origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin == same_origin or origin in allowed_origins
+
+    return is_allowed
 
 
 def _fill_in_defaults(app):

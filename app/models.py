@@ -175,3 +175,41 @@ class Task(Versioned, db.Model):
 
     def __repr__(self):
         return f"<Task {self.id} {self.name!r}>"
+
+
+class Event(db.Model):
+    """The change log: one row per add, update or remove, written in the same
+    transaction as the change. ``seq`` orders every change across the system.
+
+    ``board`` is the sprint whose board the change concerns (for a task, its
+    sprint), ``previous_board`` the sprint a task moved out of, and
+    ``all_boards`` marks backlog tasks, which every board shows.
+    """
+
+    __tablename__ = "events"
+    # Never reuse a number on SQLite either, even after the newest rows are pruned.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: so.Mapped[int] = so.mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    model: so.Mapped[str] = so.mapped_column(sa.String(20))
+    object_id: so.Mapped[int]
+    action: so.Mapped[str] = so.mapped_column(sa.String(20))
+    body: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    actor: so.Mapped[str | None] = so.mapped_column(sa.String(150))
+    board: so.Mapped[int | None]
+    previous_board: so.Mapped[int | None]
+    all_boards: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    created: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    def as_change(self):
+        """The ``change`` event clients receive."""
+        return {
+            "seq": self.seq,
+            "model": self.model,
+            "id": self.object_id,
+            "action": self.action,
+            "body": self.body,
+            "actor": self.actor,
+        }

@@ -1,0 +1,131 @@
+"""Session hooks that turn database changes into rows of the change log.
+
+Every add, update and remove of a user, sprint or task is written to
+``events`` by the same transaction that makes it, whatever made it: a REST
+request, a CLI command or a script using the models. Nothing is sent from
+here: after the commit, the log feed (``feed.py``) is told there is news, and
+a rolled-back transaction leaves no row behind and tells no one.
+"""
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app, g, has_app_context, has_request_context
+
+from app.models import Event, Sprint, Task, Token, User
+from app.schemas import sprint_schema, task_schema, user_schema
+
+MODELS = {User: ("user", user_schema), Sprint: ("sprint", sprint_schema), Task: ("task", task_schema)}
+
+# Held (per transaction) by every transaction that writes to the log, so that on
+# PostgreSQL they commit in the order of their seq numbers: a reader that has
+# seen seq N can never later find a smaller one appear.
+LOG_LOCK_KEY = 0x5C12_0B0A
+
+
+def _rest_view(schema, obj):
+    if has_request_context():
+        return schema.dump(obj)
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return schema.dump(obj)
+
+
+def _actor():
+    if has_app_context():
+        user = g.get("current_user")
+        if user is not None:
+            return user.username
+    return None
+
+
+def _old_value(obj, key, default=None):
+    """The value ``key`` had before this flush (``default`` when unchanged or unknown)."""
+    deleted = sa.inspect(obj).attrs[key].history.deleted
+    return deleted[0] if deleted else default
+
+
+_UNCHANGED = object()
+
+
+def _task_boards(task, action):
+    """(board, previous board, shown on every board?) for a task change."""
+    board = task.sprint_id
+    previous = board
+    if action == "update":
+        previous = _old_value(task, "sprint_id", _UNCHANGED)
+        if previous is _UNCHANGED:
+            old_sprint = _old_value(task, "sprint", _UNCHANGED)
+            previous = board if old_sprint is _UNCHANGED else getattr(old_sprint, "id", None)
+    return board, previous, board is None or previous is None
+
+
+def _row(obj, action):
+    name, schema = MODELS[type(obj)]
+    row = {
+        "model": name,
+        "object_id": obj.id,
+        "action": action,
+        "body": None if action == "remove" else _rest_view(schema, obj),
+        "actor": _actor(),
+        "board": None,
+        "previous_board": None,
+        "all_boards": False,
+    }
+    if name == "sprint":
+        row["board"] = obj.id
+    elif name == "task":
+        board, previous, all_boards = _task_boards(obj, action)
+        row.update(board=board, previous_board=previous if previous != board else None, all_boards=all_boards)
+    return row
+
+
+def _revocation(token):
+    return {"model": "token", "object_id": token.id, "action": "revoke", "body": None, "actor": _actor()}
+
+
+def _collect(session):
+    rows = []
+    for obj in session.new:
+        if type(obj) in MODELS:
+            rows.append(_row(obj, "add"))
+    for obj in session.dirty:
+        if type(obj) in MODELS and session.is_modified(obj, include_collections=False):
+            rows.append(_row(obj, "update"))
+        elif (
+            isinstance(obj, Token)
+            and obj.revoked is not None
+            and _old_value(obj, "revoked", _UNCHANGED) is None
+        ):
+            rows.append(_revocation(obj))
+    for obj in session.deleted:
+        if type(obj) in MODELS:
+            rows.append(_row(obj, "remove"))
+    return rows
+
+
+@sa.event.listens_for(so.Session, "after_flush")
+def _write_log(session, flush_context):
+    rows = _collect(session)
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and not session.info.get("log_locked"):
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(LOG_LOCK_KEY)))
+        session.info["log_locked"] = True
+    defaults = {"board": None, "previous_board": None, "all_boards": False}
+    connection.execute(sa.insert(Event), [{**defaults, **row} for row in rows])
+    session.info["log_written"] = True
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _announce(session):
+    session.info.pop("log_locked", None)
+    if session.info.pop("log_written", False) and has_app_context():
+        realtime = current_app.extensions.get("realtime")
+        if realtime is not None:
+            realtime.committed()
+
+
+@sa.event.listens_for(so.Session, "after_rollback")
+def _forget(session):
+    session.info.pop("log_locked", None)
+    session.info.pop("log_written", None)

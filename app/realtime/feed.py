@@ -1,0 +1,122 @@
+"""The log feed: delivers committed changes from the change log to this
+process's sockets, in ``seq`` order, and replays them on ``subscribe``.
+
+Every server process follows the log on its own. A commit in this process
+wakes its feed at once; commits elsewhere (another process, the CLI, a script)
+wake it through a Redis message, and a short poll catches whatever a lost
+message, a dead process or a Redis outage would otherwise have dropped. The
+database, not memory or Redis, decides what is delivered.
+"""
+
+import logging
+import threading
+
+import sqlalchemy as sa
+
+from app import db
+from app.models import Event
+from app.realtime.rooms import rooms_for, seen_by_board, token_room
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/"
+BATCH = 500
+
+
+class LogFeed:
+    def __init__(self, app, socketio):
+        self.app = app
+        self.socketio = socketio
+        self.poll_interval = app.config["EVENT_POLL_INTERVAL"]
+        self.replay_limit = app.config["EVENT_REPLAY_LIMIT"]
+        self.position = None  # the last seq delivered to this process's sockets
+        self.lock = threading.Lock()  # delivery and replay never interleave
+        self.wakeup = threading.Event()
+        self._start_lock = threading.Lock()
+
+    def start(self):
+        """Start following the log (once), from its current end."""
+        with self._start_lock:
+            if self.position is not None:
+                return
+            with self.app.app_context():
+                try:
+                    self.position = db.session.scalar(sa.select(sa.func.max(Event.seq))) or 0
+                finally:
+                    db.session.remove()
+            self.socketio.start_background_task(self._follow)
+
+    @property
+    def started(self):
+        return self.position is not None
+
+    def kick(self):
+        self.wakeup.set()
+
+    def _follow(self):
+        while True:
+            self.wakeup.wait(self.poll_interval)
+            self.wakeup.clear()
+            try:
+                if self.deliver_new() == BATCH:
+                    self.wakeup.set()
+            except Exception:
+                log.exception("Could not read the change log; retrying")
+                self.socketio.sleep(self.poll_interval)
+
+    def deliver_new(self):
+        """Send every change committed since the last one delivered; returns how many."""
+        with self.app.app_context():
+            try:
+                with self.lock:
+                    events = db.session.scalars(
+                        sa.select(Event).where(Event.seq > self.position).order_by(Event.seq).limit(BATCH)
+                    ).all()
+                    for event in events:
+                        self._dispatch(event)
+                        self.position = event.seq
+                    return len(events)
+            finally:
+                db.session.remove()
+
+    def _dispatch(self, event):
+        server = self.socketio.server
+        if event.model == "token":
+            room = token_room(event.object_id)
+            for sid, _ in list(server.manager.get_participants(NAMESPACE, room)):
+                server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+            return
+        rooms = rooms_for(event)
+        if rooms:
+            server.emit("change", event.as_change(), to=rooms, namespace=NAMESPACE, ignore_queue=True)
+
+    def replay_and_join(self, sid, sprint_id, since, rooms):
+        """Send ``sid`` the board's changes after ``since``, then join it to ``rooms``.
+
+        Under the delivery lock, so the socket gets every change exactly once:
+        replayed up to the feed's position, live after it. Returns (latest seq,
+        whether the client must reload because ``since`` is older than the log).
+        """
+        self.start()
+        server = self.socketio.server
+        with self.lock:
+            latest = self.position
+            resync = False
+            if since is not None and since < latest:
+                oldest = db.session.scalar(sa.select(sa.func.min(Event.seq)))
+                events = db.session.scalars(
+                    sa.select(Event)
+                    .where(Event.seq > since, Event.seq <= latest, seen_by_board(sprint_id))
+                    .order_by(Event.seq)
+                    .limit(self.replay_limit + 1)
+                ).all()
+                if oldest is None or since < oldest - 1 or len(events) > self.replay_limit:
+                    resync = True
+                else:
+                    for event in events:
+                        server.emit(
+                            "change", event.as_change(), to=sid, namespace=NAMESPACE, ignore_queue=True
+                        )
+            for room in rooms:
+                server.enter_room(sid, room, namespace=NAMESPACE)
+        return latest, resync
