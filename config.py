@@ -44,6 +44,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Names of this deployment's Redis channels and keys start with this, so that
+    # several boards (or test runs) can share one Redis.
+    REDIS_PREFIX = os.environ.get("REDIS_PREFIX") or "scrum"
     # A random key per start keeps sessions from being forged, at the price of
     # invalidating them on restart; create_app warns when it has to do this.
     SECRET_KEY = os.environ.get("SECRET_KEY") or None

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
+from socketio import RedisManager
 
 from config import config_from_environment, random_secret_key
 
@@ -64,13 +65,28 @@ def create_app(config_class=None, **overrides):
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
+        client_manager=_socket_manager(app.config),
         cors_allowed_origins=_origin_check(app.config["CORS_ALLOWED_ORIGINS"]),
     )
     from app import realtime
 
     realtime.init_app(app, socketio)
     return app
+
+
+def _socket_manager(config):
+    """Redis carries hints and presence between processes; without it, one process in memory.
+
+    Made here rather than by Flask-SocketIO so that every app gets its own (the
+    extension would keep the first one) and Redis calls give up quickly when it is down.
+    """
+    if not config["REDIS_URL"]:
+        return None
+    return RedisManager(
+        config["REDIS_URL"],
+        channel=f"{config['REDIS_PREFIX']}:socketio",
+        redis_options={"socket_connect_timeout": 1, "health_check_interval": 10},
+    )
 
 
 def _origin_check(allowed_origins):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app import db
 from app.models import Sprint, Status, Task, User
+from app.realtime.changelog import prune_log
 
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
 
@@ -85,6 +86,18 @@ def register(app):
         create_user(username, password, full_name)
         db.session.commit()
         click.echo(f'Created user "{username}".')
+
+    @app.cli.command("prune-events")
+    @click.option(
+        "--older-than",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Age in seconds; default: EVENT_RETENTION (a week).",
+    )
+    def prune_events_command(older_than):
+        """Delete old entries of the change log (clients further behind must reload)."""
+        age = app.config["EVENT_RETENTION"] if older_than is None else older_than
+        click.echo(f"Deleted {prune_log(age)} logged changes older than {age} seconds.")
 
     @app.cli.command("seed-demo")
     def seed_demo_command():

@@ -19,8 +19,8 @@ class Realtime:
         self.app = app
         self.socketio = socketio
         self.feed = LogFeed(app, socketio)
-        self.wakeups = Wakeups(app.config["REDIS_URL"], socketio)
-        self.presence = make_presence(app.config["REDIS_URL"])
+        self.wakeups = Wakeups(app.config["REDIS_URL"], app.config["REDIS_PREFIX"], socketio)
+        self.presence = make_presence(app.config["REDIS_URL"], app.config["REDIS_PREFIX"])
         self.sockets = {}  # sid -> SocketUser, for this process's sockets
         self._housekeeping_started = False
 

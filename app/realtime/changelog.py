@@ -7,11 +7,14 @@ here: after the commit, the log feed (``feed.py``) is told there is news, and
 a rolled-back transaction leaves no row behind and tells no one.
 """
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, g, has_app_context, has_request_context
 
-from app.models import Event, Sprint, Task, Token, User
+from app import db
+from app.models import Event, Sprint, Task, Token, User, utcnow
 from app.schemas import sprint_schema, task_schema, user_schema
 
 MODELS = {User: ("user", user_schema), Sprint: ("sprint", sprint_schema), Task: ("task", task_schema)}
@@ -129,3 +132,15 @@ def _announce(session):
 def _forget(session):
     session.info.pop("log_locked", None)
     session.info.pop("log_written", None)
+
+
+def prune_log(older_than_seconds):
+    """Delete logged changes older than this (always keeping the newest, so that
+    the log's start stays known). Returns how many."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    newest = db.session.scalar(sa.select(sa.func.max(Event.seq)))
+    if newest is None:
+        return 0
+    result = db.session.execute(sa.delete(Event).where(Event.created < cutoff, Event.seq < newest))
+    db.session.commit()
+    return result.rowcount

@@ -12,7 +12,6 @@ from collections import defaultdict
 import redis
 
 PRESENCE_TTL = 45  # seconds an entry lives without a refresh
-BOARDS_KEY = "scrum:presence:boards"
 
 
 class MemoryPresence:
@@ -40,14 +39,15 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    def __init__(self, url):
+    def __init__(self, url, prefix):
         self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
+        self.prefix = prefix
+        self.boards_key = f"{prefix}:presence:boards"
         self._mine = {}  # (board, sid) -> member, for refreshing
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _key(board):
-        return f"scrum:presence:{board}"
+    def _key(self, board):
+        return f"{self.prefix}:presence:{board}"
 
     def join(self, board, sid, username):
         member = f"{sid}\t{username}"
@@ -55,7 +55,7 @@ class RedisPresence:
             self._mine[(board, sid)] = member
         pipe = self.redis.pipeline()
         pipe.zadd(self._key(board), {member: time.time() + PRESENCE_TTL})
-        pipe.sadd(BOARDS_KEY, board)
+        pipe.sadd(self.boards_key, board)
         pipe.execute()
 
     def leave(self, board, sid):
@@ -83,14 +83,14 @@ class RedisPresence:
             pipe.zadd(self._key(board), {member: expiry})
         pipe.execute()
         changed = []
-        for raw in self.redis.smembers(BOARDS_KEY):
+        for raw in self.redis.smembers(self.boards_key):
             board = int(raw)
             if self.redis.zremrangebyscore(self._key(board), "-inf", time.time()):
                 changed.append(board)
             if not self.redis.exists(self._key(board)):
-                self.redis.srem(BOARDS_KEY, raw)
+                self.redis.srem(self.boards_key, raw)
         return changed
 
 
-def make_presence(redis_url):
-    return RedisPresence(redis_url) if redis_url else MemoryPresence()
+def make_presence(redis_url, prefix):
+    return RedisPresence(redis_url, prefix) if redis_url else MemoryPresence()

@@ -1,10 +1,12 @@
 """Socket.IO event handlers: connect, subscribe, unsubscribe, hint, disconnect."""
 
 import functools
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 
+import redis
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
@@ -12,6 +14,8 @@ from app import db
 from app.auth import token_for
 from app.models import Sprint, Task
 from app.realtime.rooms import ALL_BOARDS, LOBBY, board_room, token_room
+
+log = logging.getLogger(__name__)
 
 HINT_ACTIONS = ("dragstart", "dragend", "drop")
 
@@ -94,6 +98,15 @@ def broadcast_presence(realtime, board):
     )
 
 
+def _presence_change(realtime, board, change, *args):
+    """Apply a presence change and tell the board; without Redis, boards still work, unseen."""
+    try:
+        change(board, *args)
+        broadcast_presence(realtime, board)
+    except redis.RedisError as error:
+        log.warning("Presence of board %s not updated: Redis is unavailable (%s)", board, error)
+
+
 @handler("connect")
 def on_connect(auth=None):
     value = auth.get("token") if isinstance(auth, dict) else None
@@ -116,8 +129,7 @@ def on_disconnect(reason=None):
     if user is None:
         return
     for board in user.boards:
-        realtime.presence.leave(board, request.sid)
-        broadcast_presence(realtime, board)
+        _presence_change(realtime, board, realtime.presence.leave, request.sid)
 
 
 @handler("subscribe")
@@ -140,8 +152,7 @@ def on_subscribe(data=None):
         request.sid, sprint_id, since, [board_room(sprint_id), ALL_BOARDS]
     )
     user.boards.add(sprint_id)
-    realtime.presence.join(sprint_id, request.sid, user.username)
-    broadcast_presence(realtime, sprint_id)
+    _presence_change(realtime, sprint_id, realtime.presence.join, request.sid, user.username)
     answer = {"ok": True, "seq": latest}
     if resync:
         answer["resync"] = True
@@ -163,8 +174,7 @@ def on_unsubscribe(data=None):
         server.leave_room(request.sid, board_room(sprint_id), namespace="/")
         if not user.boards:
             server.leave_room(request.sid, ALL_BOARDS, namespace="/")
-        realtime.presence.leave(sprint_id, request.sid)
-        broadcast_presence(realtime, sprint_id)
+        _presence_change(realtime, sprint_id, realtime.presence.leave, request.sid)
     return {"ok": True}
 
 

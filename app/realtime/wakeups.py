@@ -13,12 +13,11 @@ import redis
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "scrum:log"
-
 
 class Wakeups:
-    def __init__(self, redis_url, socketio):
+    def __init__(self, redis_url, prefix, socketio):
         self.redis_url = redis_url
+        self.channel = f"{prefix}:log"
         self.socketio = socketio
         self._pending = queue.Queue()
         self._publisher_started = False
@@ -47,7 +46,7 @@ class Wakeups:
 
     def _publish(self, client):
         try:
-            client.publish(CHANNEL, b"1")
+            client.publish(self.channel, b"1")
         except redis.RedisError as error:
             log.warning("Could not announce a commit on Redis (%s); others will poll", error)
 
@@ -68,7 +67,7 @@ class Wakeups:
         while True:
             try:
                 pubsub = self._client(health_check_interval=10).pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(self.channel)
                 delay = 0.5
                 on_news()  # anything committed while we were not listening
                 while True:
