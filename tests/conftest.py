@@ -41,6 +41,7 @@ def database_uri(tmp_path_factory):
 def app(database_uri):
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_uri)
     yield app
+    app.extensions["realtime"].stop()
     with app.app_context():
         _empty_tables()
         db.engine.dispose()

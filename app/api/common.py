@@ -35,7 +35,18 @@ def validated(schema_class, data, instance=None, partial=False):
 
 def get_or_404(model, object_id, lock=False):
     """The row with this id; ``lock`` takes a row lock (PostgreSQL) for a read-modify-write."""
-    obj = db.session.get(model, object_id, with_for_update={"of": model} if lock else None)
+    obj = None
+    # Ids are 32-bit: a larger one cannot exist, and the SQLite driver refuses to send it.
+    if -(2**31) <= object_id < 2**31:
+        if lock:
+            # Lock the row on its own first. A locking SELECT that had to wait re-reads the
+            # locked row but not the rows joined to it (eager-loaded relationships, such as
+            # a task's assigned user), which could then be stale; read them once locked.
+            statement = sa.select(model.id).where(model.id == object_id).with_for_update()
+            if db.session.scalar(statement) is not None:
+                obj = db.session.get(model, object_id, populate_existing=True)
+        else:
+            obj = db.session.get(model, object_id)
     if obj is None:
         raise ApiError(404, f"{model.__name__} {object_id} not found.")
     return obj
@@ -174,6 +185,24 @@ class ListQuery:
             args.append(("page", str(page)))
         query = urlencode(args)
         return request.base_url + ("?" + query if query else "")
+
+
+def commit_and_dump(obj, schema, field_errors=None):
+    """Write ``obj``; returns its body and ETag as this write left them.
+
+    They are read after the flush, inside the transaction: read after the commit,
+    they could already show (or miss, if it was deleted) a later write by someone else.
+    """
+    try:
+        db.session.flush()
+        body, etag = schema.dump(obj), obj.etag
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise ValidationFailed(
+            field_errors or {"non_field_errors": ["The change conflicts with another one."]}
+        ) from None
+    commit_or_conflict(field_errors)
+    return body, etag
 
 
 def commit_or_conflict(field_errors=None):

@@ -13,7 +13,7 @@ from app.api.common import (
     ListQuery,
     apply_changes,
     check_if_match,
-    commit_or_conflict,
+    commit_and_dump,
     get_or_404,
     json_body,
     not_modified,
@@ -56,9 +56,9 @@ class ModelList(ModelResource):
         data = self.validated(json_body())
         obj = self.model(**data)
         db.session.add(obj)
-        commit_or_conflict(self.conflict_errors)
-        location = url_for(self.item_endpoint, **{self.id_arg: obj.id}, _external=True)
-        return object_response(obj, self.schema, 201, {"Location": location})
+        body, etag = commit_and_dump(obj, self.schema, self.conflict_errors)
+        location = url_for(self.item_endpoint, **{self.id_arg: body["id"]}, _external=True)
+        return body, 201, {"ETag": etag, "Location": location}
 
 
 class ModelItem(ModelResource):
@@ -96,8 +96,8 @@ class ModelItem(ModelResource):
         check_if_match(obj, self.schema)
         data = self.validated(json_body(), instance=obj, partial=partial)
         apply_changes(obj, data)
-        commit_or_conflict(self.conflict_errors)
-        return object_response(obj, self.schema)
+        body, etag = commit_and_dump(obj, self.schema, self.conflict_errors)
+        return body, 200, {"ETag": etag}
 
 
 def _responses(*entries):
