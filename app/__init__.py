@@ -58,6 +58,10 @@ def create_app(config_class=None, **overrides):
 
     app.register_blueprint(health_bp)
 
+    from app.web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+
     from app import cli
 
     cli.register(app)
