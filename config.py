@@ -85,7 +85,8 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    pass
+    # create_app refuses to start without a strong SECRET_KEY or with a wildcard origin.
+    PRODUCTION = True
 
 
 CONFIGS = {

@@ -39,6 +39,10 @@ def create_app(config_class=None, **overrides):
     app = Flask(__name__)
     app.config.from_object(config_class or config_from_environment())
     app.config.update(overrides)
+    if app.config.get("PRODUCTION"):
+        from app.security import check_production_config
+
+        check_production_config(app.config)
     _fill_in_defaults(app)
 
     db.init_app(app)
@@ -46,9 +50,10 @@ def create_app(config_class=None, **overrides):
     with app.app_context():
         _configure_sqlite(db.engine)
 
-    from app import errors
+    from app import errors, security
 
     errors.register(app)
+    security.register(app)
 
     from app.api import bp as api_bp
 
