@@ -55,6 +55,8 @@ class Config:
     # eventlet (default) or gevent, matching the gunicorn worker class; threading for tests.
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or "eventlet"
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # A socket that sends a larger message is closed (only that socket).
+    SOCKET_MAX_MESSAGE = 64 * 1024
     RESTX_ERROR_404_HELP = False
     RESTX_MASK_SWAGGER = False
     SWAGGER_UI_DOC_EXPANSION = "list"
@@ -67,7 +69,9 @@ class Config:
     EVENT_RETENTION = int(os.environ.get("EVENT_RETENTION") or 7 * 24 * 3600)
     # A `subscribe` replays at most this many changes; more asks the client to reload.
     EVENT_REPLAY_LIMIT = 5000
-    PRESENCE_REFRESH_INTERVAL = 15
+    # Seconds between each process's chores: refresh presence, disconnect sockets
+    # whose token expired, probe the Redis listener.
+    HOUSEKEEPING_INTERVAL = float(os.environ.get("HOUSEKEEPING_INTERVAL") or 15)
     PAGE_SIZE = 25
     MAX_PAGE_SIZE = 100
 

@@ -9,7 +9,6 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
-from socketio import RedisManager
 
 from config import config_from_environment, random_secret_key
 
@@ -76,6 +75,7 @@ def create_app(config_class=None, **overrides):
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         client_manager=_socket_manager(app.config),
         cors_allowed_origins=_origin_check(app.config["CORS_ALLOWED_ORIGINS"]),
+        max_http_buffer_size=app.config["SOCKET_MAX_MESSAGE"],
     )
     from app import realtime
 
@@ -91,10 +91,13 @@ def _socket_manager(config):
     """
     if not config["REDIS_URL"]:
         return None
-    return RedisManager(
+    from app.realtime.queue import MonitoredRedisManager
+
+    return MonitoredRedisManager(
         config["REDIS_URL"],
         channel=f"{config['REDIS_PREFIX']}:socketio",
         redis_options={"socket_connect_timeout": 1, "health_check_interval": 10},
+        silence_limit=3 * config["HOUSEKEEPING_INTERVAL"],
     )
 
 

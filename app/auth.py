@@ -25,6 +25,9 @@ _UNKNOWN_USER_HASH = generate_password_hash("not a real password")
 
 
 def find_user(username):
+    """The user with this username, or None. No username holds a NUL, which PostgreSQL refuses."""
+    if "\x00" in username:
+        return None
     return db.session.scalar(sa.select(User).where(User.username == username))
 
 

@@ -29,9 +29,10 @@ def _check_redis():
             client.ping()
         finally:
             client.close()
-        return "ok"
     except redis.RedisError as error:
         return f"error: {type(error).__name__}"
+    problem = current_app.extensions["realtime"].queue_problem()
+    return f"error: {problem}" if problem else "ok"
 
 
 @bp.get("/healthz")

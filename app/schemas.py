@@ -32,6 +32,15 @@ class Text(fields.String):
         return value
 
 
+class WholeNumber(fields.Integer):
+    """An integer; a number with a fraction (``1.5``) is refused rather than truncated."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 class Username(Text):
     """A user, shown and accepted as the username."""
 
@@ -123,15 +132,15 @@ class TaskSchema(ModelSchema):
     id = fields.Integer(dump_only=True)
     name = Text(required=True, validate=not_blank_max_length(100))
     description = Text()
-    sprint = fields.Integer(attribute="sprint_id", allow_none=True, validate=INT32)
-    status = fields.Integer(
+    sprint = WholeNumber(attribute="sprint_id", allow_none=True, validate=INT32)
+    status = WholeNumber(
         validate=validate.OneOf(
             [int(s) for s in Status],
             error="Must be one of: 1 (Not Started), 2 (In Progress), 3 (Testing), 4 (Done).",
         )
     )
     status_display = fields.Method("get_status_display", dump_only=True)
-    order = fields.Integer(validate=INT32)
+    order = WholeNumber(validate=INT32)
     assigned = Username(allow_none=True, validate=max_length(150))
     started = fields.Date(allow_none=True)
     due = fields.Date(allow_none=True)

@@ -6,6 +6,7 @@ holds this process's state.
 
 import logging
 
+from app.models import utcnow
 from app.realtime import changelog  # noqa: F401  (registers the session hooks)
 from app.realtime.feed import LogFeed
 from app.realtime.presence import make_presence
@@ -40,17 +41,45 @@ class Realtime:
             self._housekeeping_started = True
             self.socketio.start_background_task(self._housekeeping)
 
-    def _housekeeping(self):
-        from app.realtime.sockets import broadcast_presence
+    def stop(self):
+        """End this app's background work, for an app torn down while its process goes on (tests)."""
+        self.feed.stop()
 
-        interval = self.app.config["PRESENCE_REFRESH_INTERVAL"]
+    def queue_problem(self):
+        """What is wrong with the Socket.IO message queue's listener, or None."""
+        manager = self.socketio.server.manager
+        return manager.problem() if hasattr(manager, "problem") else None
+
+    def _housekeeping(self):
+        interval = self.app.config["HOUSEKEEPING_INTERVAL"]
         while True:
             self.socketio.sleep(interval)
-            try:
-                for board in self.presence.refresh():
-                    broadcast_presence(self, board)
-            except Exception:
-                log.exception("Presence refresh failed")
+            if self.feed.stopped.is_set():
+                return
+            for chore in (self._disconnect_expired, self._refresh_presence, self._watch_queue):
+                try:
+                    chore()
+                except Exception:
+                    log.exception("Housekeeping failed: %s", chore.__name__)
+
+    def _disconnect_expired(self):
+        now = utcnow()
+        server = self.socketio.server
+        for sid, user in list(self.sockets.items()):
+            if user.expires <= now:
+                server.disconnect(sid, namespace="/", ignore_queue=True)
+
+    def _refresh_presence(self):
+        from app.realtime.sockets import broadcast_presence
+
+        for board in self.presence.refresh():
+            broadcast_presence(self, board)
+
+    def _watch_queue(self):
+        manager = self.socketio.server.manager
+        if hasattr(manager, "recover"):
+            manager.recover()
+            manager.probe()
 
 
 def init_app(app, socketio):

@@ -32,6 +32,20 @@ def _rest_view(schema, obj):
         return schema.dump(obj)
 
 
+def _sync_assigned(task):
+    """Make ``task.assigned`` agree with ``assigned_id`` before the task is dumped.
+
+    Code that sets only the id (a script: ``task.assigned_id = 3``) leaves the
+    relationship unloaded on a new task, or holding the previous user on an
+    existing one, until the row is next read; the body would show the wrong
+    assignee. The flush has written the id, so it is the committed value.
+    """
+    loaded = sa.inspect(task).attrs.assigned.loaded_value
+    if loaded is so.attributes.NO_VALUE or getattr(loaded, "id", None) != task.assigned_id:
+        user = None if task.assigned_id is None else so.object_session(task).get(User, task.assigned_id)
+        so.attributes.set_committed_value(task, "assigned", user)
+
+
 def _actor():
     if has_app_context():
         user = g.get("current_user")
@@ -63,6 +77,8 @@ def _task_boards(task, action):
 
 def _row(obj, action):
     name, schema = MODELS[type(obj)]
+    if name == "task" and action != "remove":
+        _sync_assigned(obj)
     row = {
         "model": name,
         "object_id": obj.id,

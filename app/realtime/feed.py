@@ -27,11 +27,15 @@ class LogFeed:
     def __init__(self, app, socketio):
         self.app = app
         self.socketio = socketio
+        # This app's server: ``socketio.server`` is replaced by every later init_app
+        # (several apps in one process, as in tests), and must not get our changes.
+        self.server = socketio.server
         self.poll_interval = app.config["EVENT_POLL_INTERVAL"]
         self.replay_limit = app.config["EVENT_REPLAY_LIMIT"]
         self.position = None  # the last seq delivered to this process's sockets
         self.lock = threading.Lock()  # delivery and replay never interleave
         self.wakeup = threading.Event()
+        self.stopped = threading.Event()
         self._start_lock = threading.Lock()
 
     def start(self):
@@ -53,8 +57,15 @@ class LogFeed:
     def kick(self):
         self.wakeup.set()
 
+    def stop(self):
+        """Stop following the log; once this returns, nothing more is delivered."""
+        self.stopped.set()
+        self.wakeup.set()
+        with self.lock:  # a delivery under way finishes first
+            pass
+
     def _follow(self):
-        while True:
+        while not self.stopped.is_set():
             self.wakeup.wait(self.poll_interval)
             self.wakeup.clear()
             try:
@@ -69,6 +80,8 @@ class LogFeed:
         with self.app.app_context():
             try:
                 with self.lock:
+                    if self.stopped.is_set():
+                        return 0
                     events = db.session.scalars(
                         sa.select(Event).where(Event.seq > self.position).order_by(Event.seq).limit(BATCH)
                     ).all()
@@ -80,7 +93,7 @@ class LogFeed:
                 db.session.remove()
 
     def _dispatch(self, event):
-        server = self.socketio.server
+        server = self.server
         if event.model == "token":
             room = token_room(event.object_id)
             for sid, _ in list(server.manager.get_participants(NAMESPACE, room)):
@@ -98,7 +111,7 @@ class LogFeed:
         whether the client must reload because ``since`` is older than the log).
         """
         self.start()
-        server = self.socketio.server
+        server = self.server
         with self.lock:
             latest = self.position
             resync = False

@@ -5,6 +5,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import redis
 from flask import current_app, request
@@ -25,6 +26,7 @@ class SocketUser:
     user_id: int
     username: str
     token_id: int
+    expires: datetime
     boards: set = field(default_factory=set)
 
 
@@ -115,7 +117,7 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("A valid API token is required.")
     realtime = _realtime()
     realtime.serving()
-    realtime.sockets[request.sid] = SocketUser(token.user.id, token.user.username, token.id)
+    realtime.sockets[request.sid] = SocketUser(token.user.id, token.user.username, token.id, token.expires)
     join_room(LOBBY)
     join_room(token_room(token.id))
 
