@@ -72,6 +72,14 @@ class Config:
     # Seconds between each process's chores: refresh presence, disconnect sockets
     # whose token expired, probe the Redis listener.
     HOUSEKEEPING_INTERVAL = float(os.environ.get("HOUSEKEEPING_INTERVAL") or 15)
+    # Failed logins (POST /api/token answered 401) allowed per username and per client
+    # address before further attempts get 429; counted in Redis when REDIS_URL is set.
+    LOGIN_FAILURES_PER_USERNAME = os.environ.get("LOGIN_FAILURES_PER_USERNAME") or "10 per 5 minutes"
+    LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS") or "50 per 5 minutes"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage must not lock everyone out
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     PAGE_SIZE = 25
     MAX_PAGE_SIZE = 100
 

@@ -6,6 +6,8 @@ import os
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
@@ -31,6 +33,7 @@ class Base(so.DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 socketio = SocketIO()
+limiter = Limiter(key_func=get_remote_address)
 
 
 def create_app(config_class=None, **overrides):
@@ -45,6 +48,7 @@ def create_app(config_class=None, **overrides):
     _fill_in_defaults(app)
 
     db.init_app(app)
+    limiter.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     with app.app_context():
         _configure_sqlite(db.engine)
@@ -119,6 +123,8 @@ def _fill_in_defaults(app):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "scrum.sqlite3"
         )
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_PREFIX']}:limits")
     if not app.config.get("SECRET_KEY"):
         log.warning("SECRET_KEY is not set: using a random key that changes on every start")
         app.config["SECRET_KEY"] = random_secret_key()

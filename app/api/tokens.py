@@ -4,7 +4,7 @@ from flask import current_app, request
 from flask_restx import Namespace, Resource, fields
 from marshmallow import ValidationError
 
-from app import db
+from app import db, limiter
 from app.api.docs import ERROR
 from app.auth import auth, authenticate, current_token
 from app.errors import ApiError, ValidationFailed
@@ -26,6 +26,20 @@ token_model = ns.model(
 )
 
 
+TOO_MANY_FAILURES = "Too many failed logins; wait before trying again."
+
+
+def _login_failed(response):
+    return response.status_code == 401
+
+
+def _attempted_username():
+    """The username a login attempt names, for counting failures per account."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    username = data.get("username") if isinstance(data, dict) or hasattr(data, "get") else None
+    return f"username:{str(username).lower()[:150]}" if username else "username:"
+
+
 def _credentials():
     """Username and password from a JSON or a form body."""
     if request.is_json:
@@ -42,11 +56,23 @@ def _credentials():
 
 @ns.route("", endpoint="token")
 class TokenResource(Resource):
+    @limiter.limit(
+        lambda: current_app.config["LOGIN_FAILURES_PER_USERNAME"],
+        key_func=_attempted_username,
+        deduct_when=_login_failed,
+        error_message=TOO_MANY_FAILURES,
+    )
+    @limiter.limit(
+        lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
+        deduct_when=_login_failed,
+        error_message=TOO_MANY_FAILURES,
+    )
     @ns.doc(security=[])
     @ns.expect(credentials_model, validate=False)
     @ns.response(200, "A new token", token_model)
     @ns.response(400, "Missing username or password", ERROR)
     @ns.response(401, "Wrong credentials or inactive user", ERROR)
+    @ns.response(429, "Too many failed attempts: wait Retry-After seconds", ERROR)
     def post(self):
         """Get an API token for a username and password"""
         credentials = _credentials()
