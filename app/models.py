@@ -118,7 +118,8 @@ class Sprint(Versioned, db.Model):
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     end: so.Mapped[date] = so.mapped_column(unique=True)
 
-    tasks: so.WriteOnlyMapped["Task"] = so.relationship(back_populates="sprint")
+    # The database refuses to delete a sprint that still has tasks (ON DELETE RESTRICT).
+    tasks: so.WriteOnlyMapped["Task"] = so.relationship(back_populates="sprint", passive_deletes="all")
 
     def has_ended(self, today=None):
         return self.end < (today or date.today())
