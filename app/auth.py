@@ -14,9 +14,26 @@ from app import db
 from app.errors import error_response
 from app.models import Token, User
 
-token_auth = HTTPTokenAuth(scheme="Token")
-bearer_auth = HTTPTokenAuth(scheme="Bearer")
-basic_auth = HTTPBasicAuth()
+
+class _AnyCaseScheme:
+    """Scheme names are case-insensitive (RFC 9110): ``bearer x`` is ``Bearer x``."""
+
+    def is_compatible_auth(self, headers):
+        scheme = headers.get("Authorization", "").split(" ", 1)[0]
+        return scheme.lower() == self.scheme.lower()
+
+
+class TokenAuth(_AnyCaseScheme, HTTPTokenAuth):
+    pass
+
+
+class BasicAuth(_AnyCaseScheme, HTTPBasicAuth):
+    pass
+
+
+token_auth = TokenAuth(scheme="Token")
+bearer_auth = TokenAuth(scheme="Bearer")
+basic_auth = BasicAuth()
 auth = MultiAuth(token_auth, bearer_auth, basic_auth)
 
 # Checked against when the username is unknown, so that a wrong username takes

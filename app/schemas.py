@@ -1,5 +1,6 @@
 """Marshmallow schemas: the REST representation of each model, and its validation."""
 
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from app import db
 from app.models import STATUS_LABELS, Sprint, Status, User
 
 NON_FIELD_ERRORS = "non_field_errors"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 INT32 = validate.Range(min=-(2**31), max=2**31 - 1, error="Must be between {min} and {max}.")
 
 
@@ -39,6 +41,15 @@ class WholeNumber(fields.Integer):
         if isinstance(value, float) and not value.is_integer():
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
+
+
+class IsoDate(fields.Date):
+    """A date written exactly as YYYY-MM-DD (Python alone would also take 20300101)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Username(Text):
@@ -102,7 +113,7 @@ class SprintSchema(ModelSchema):
     id = fields.Integer(dump_only=True)
     name = Text(validate=max_length(100))
     description = Text()
-    end = fields.Date(required=True)
+    end = IsoDate(required=True)
     links = fields.Method("get_links", dump_only=True)
 
     def get_links(self, sprint):
@@ -142,9 +153,9 @@ class TaskSchema(ModelSchema):
     status_display = fields.Method("get_status_display", dump_only=True)
     order = WholeNumber(validate=INT32)
     assigned = Username(allow_none=True, validate=max_length(150))
-    started = fields.Date(allow_none=True)
-    due = fields.Date(allow_none=True)
-    completed = fields.Date(allow_none=True)
+    started = IsoDate(allow_none=True)
+    due = IsoDate(allow_none=True)
+    completed = IsoDate(allow_none=True)
     links = fields.Method("get_links", dump_only=True)
 
     def get_status_display(self, task):

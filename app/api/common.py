@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from app import db
 from app.errors import ApiError, ValidationFailed
-from app.schemas import load
+from app.schemas import ISO_DATE, load
 
 
 def json_body():
@@ -104,6 +104,8 @@ class ListQuery:
         if raw is None or raw == "":
             return None
         try:
+            if not ISO_DATE.fullmatch(raw):
+                raise ValueError(raw)
             return date.fromisoformat(raw)
         except ValueError:
             self.fail(name, "Enter a date as YYYY-MM-DD.")
@@ -156,7 +158,8 @@ class ListQuery:
                     f'Cannot order by "{name}"; choose from: {", ".join(sorted(allowed))}.',
                 )
                 continue
-            clauses.append(column.desc() if descending else column.asc())
+            # Empty values sort as the largest, on every database.
+            clauses.append(column.desc().nulls_first() if descending else column.asc().nulls_last())
         return statement.order_by(*(clauses or default), tiebreak)
 
     def check(self):

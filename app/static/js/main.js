@@ -1,0 +1,188 @@
+// The page: signing in and out, the live connection, and which view is shown.
+//
+//   #/            the sprint list
+//   #/sprint/ID   that sprint's board
+
+import { api, getAll, session, setUnauthorizedHandler } from "./api.js";
+import { Board } from "./board.js";
+import { announce, clearFormErrors, showFormErrors } from "./dom.js";
+import { Live } from "./live.js";
+import { SprintsView } from "./sprints.js";
+import { TaskDialog } from "./taskdialog.js";
+
+const views = {
+  login: document.getElementById("login-view"),
+  sprints: document.getElementById("sprints-view"),
+  board: document.getElementById("board-view"),
+};
+const loginForm = document.getElementById("login-form");
+const sessionBar = document.getElementById("session-bar");
+const mainNav = document.getElementById("main-nav");
+const connection = document.getElementById("connection");
+const whoami = document.getElementById("whoami");
+const main = document.getElementById("app");
+
+const users = new Map(); // username -> user, kept up to date from the lobby
+const taskDialog = new TaskDialog({ users });
+
+let live = null;
+let sprintsView = null;
+let board = null;
+let usersApplied = new Map();
+
+function showView(name) {
+  for (const [key, section] of Object.entries(views)) section.hidden = key !== name;
+}
+
+// -- signing in and out --------------------------------------------------------------
+
+loginForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearFormErrors(loginForm);
+  const data = new FormData(loginForm);
+  const username = String(data.get("username")).trim();
+  const password = String(data.get("password"));
+  const button = loginForm.querySelector('button[type="submit"]');
+  button.disabled = true;
+  try {
+    const { body } = await api.post("/api/token", { username, password }, { auth: false });
+    session.save(body.token, username);
+    loginForm.reset();
+    startSession();
+  } catch (error) {
+    showFormErrors(loginForm, error.body);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+document.getElementById("logout").addEventListener("click", async () => {
+  live?.close(); // before the server closes it, which would look like a revoked session
+  try {
+    await api.delete("/api/token"); // revokes the token (and closes its sockets) on the server
+  } catch {
+    // Signed out here either way; an unreachable server lets the token expire on its own.
+  }
+  endSession("You have signed out.");
+});
+
+setUnauthorizedHandler(() => {
+  if (session.token) endSession("Your session has ended. Please sign in again.");
+});
+
+function startSession() {
+  sessionBar.hidden = false;
+  mainNav.hidden = false;
+  whoami.textContent = session.username;
+  live = new Live(session.token, { onRefused: checkToken });
+  live.on("state", renderConnection);
+  live.on("change", onLobbyChange);
+  renderConnection(live.state);
+  live.connect();
+  sprintsView = new SprintsView({ live });
+  loadUsers();
+  route();
+}
+
+function endSession(message) {
+  leaveBoard();
+  taskDialog.close();
+  sprintsView?.destroy();
+  sprintsView = null;
+  live?.close();
+  live = null;
+  session.clear();
+  users.clear();
+  usersApplied = new Map();
+  sessionBar.hidden = true;
+  mainNav.hidden = true;
+  document.title = "Sign in · Scrum board";
+  showView("login");
+  if (message) announce(message);
+  document.getElementById("login-username").focus();
+}
+
+/** The socket was refused or closed by the server: find out whether the token still works. */
+async function checkToken(reason) {
+  try {
+    await api.get("/api/users?page_size=1"); // a 401 here ends the session (see above)
+    announce(`Live updates are unavailable (${reason}). Retrying…`, "error");
+    setTimeout(() => live && !live.connected && live.connect(), 5000);
+  } catch {
+    // Ended by the unauthorized handler, or offline: the online event reconnects.
+  }
+}
+
+function renderConnection(state) {
+  connection.dataset.state = state;
+  connection.querySelector(".connection-text").textContent = live ? live.stateText() : "Offline";
+}
+
+// -- users (assignees, presence names) ---------------------------------------------------
+
+async function loadUsers() {
+  try {
+    const list = await getAll("/api/users");
+    for (const user of list) users.set(user.username, user);
+    board?.render(); // full names for the cards and the presence list
+  } catch (error) {
+    if (error.status !== 401) announce(`The list of people could not be loaded: ${error.message}`, "error");
+  }
+}
+
+function onLobbyChange(change) {
+  if (!change || change.model !== "user") return;
+  if (change.seq <= (usersApplied.get(change.id) ?? 0)) return;
+  usersApplied.set(change.id, change.seq);
+  for (const [username, user] of users) if (user.id === change.id) users.delete(username);
+  if (change.body) users.set(change.body.username, change.body);
+}
+
+// -- views ---------------------------------------------------------------------------
+
+function leaveBoard() {
+  if (board) {
+    board.stop();
+    board = null;
+  }
+}
+
+function route() {
+  if (!session.token) {
+    endSession();
+    return;
+  }
+  const match = /^#\/sprint\/(\d+)$/.exec(window.location.hash);
+  const sprintId = match ? Number(match[1]) : null;
+  if (sprintId && board && board.sprintId === sprintId) return;
+  leaveBoard();
+  taskDialog.close();
+  if (sprintId) {
+    sprintsView.hide();
+    showView("board");
+    board = new Board({
+      sprintId,
+      live,
+      users,
+      me: session.username,
+      taskDialog,
+      onGone: (message) => {
+        announce(message, "error");
+        window.location.hash = "#/";
+      },
+    });
+    board.start();
+  } else {
+    showView("sprints");
+    sprintsView.show();
+  }
+}
+
+window.addEventListener("hashchange", () => {
+  if (!session.token) return;
+  route();
+  main.focus({ preventScroll: true });
+});
+
+if (session.token) startSession();
+else endSession();

@@ -1,0 +1,209 @@
+// The task details dialog: edit, move and delete one task.
+//
+// It opens on the version shown on the board and fetches the current one (with
+// its ETag) straight away; saving sends only the fields the person changed, with
+// If-Match, so a change someone else saved meanwhile is never overwritten unseen.
+
+import { formatLongDate } from "./dates.js";
+import { clear, clearFormErrors, el } from "./dom.js";
+import { changedFields, columnKeyOf, moveFields, sameTask } from "./model.js";
+
+export class TaskDialog {
+  constructor({ users }) {
+    this.users = users;
+    this.board = null;
+    this.taskId = null;
+    this.base = null;
+    this.dialog = document.getElementById("task-dialog");
+    this.form = document.getElementById("task-form");
+    this.notice = document.getElementById("task-dialog-notice");
+    this.fields = {
+      name: document.getElementById("task-name"),
+      description: document.getElementById("task-description"),
+      assigned: document.getElementById("task-assigned"),
+      due: document.getElementById("task-due"),
+      status: document.getElementById("task-status"),
+    };
+    this.datesHint = document.getElementById("task-status-dates");
+    this.confirm = document.getElementById("task-delete-confirm");
+    this.confirmQuestion = document.getElementById("task-delete-question");
+    this.saveButton = this.form.querySelector('[data-action="save"]');
+    this.deleteButton = this.form.querySelector('[data-action="delete"]');
+
+    for (const button of this.form.querySelectorAll('[data-action="close"]')) {
+      button.addEventListener("click", () => this.close());
+    }
+    this.deleteButton.addEventListener("click", () => {
+      this.confirmQuestion.textContent = `Delete “${this.base.name}”? This cannot be undone.`;
+      this.confirm.hidden = false;
+      this.confirm.querySelector('[data-action="delete-cancel"]').focus();
+    });
+    this.confirm.querySelector('[data-action="delete-cancel"]').addEventListener("click", () => {
+      this.confirm.hidden = true;
+      this.deleteButton.focus();
+    });
+    this.confirm.querySelector('[data-action="delete-confirm"]').addEventListener("click", () => this.delete());
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.save();
+    });
+    this.dialog.addEventListener("close", () => {
+      this.board = null;
+      this.taskId = null;
+      this.base = null;
+    });
+  }
+
+  get isOpen() {
+    return this.dialog.open;
+  }
+
+  async open(board, taskId) {
+    const task = board.tasks.get(taskId);
+    if (!task) return;
+    this.board = board;
+    this.taskId = taskId;
+    this.showNotice(null);
+    clearFormErrors(this.form);
+    this.confirm.hidden = true;
+    this.setBusy(false);
+    this.fill(task);
+    this.dialog.showModal();
+    this.fields.name.focus();
+    // The current version and its ETag, for a save that overwrites nothing unseen.
+    const revision = board.revisions.get(taskId) ?? 0;
+    try {
+      const { etag, theirs, gone } = await board.etagFor(task);
+      if (this.board !== board || this.taskId !== taskId) return;
+      if (gone) {
+        this.showNotice("This task has been deleted.");
+        this.saveButton.disabled = true;
+      } else if (theirs && !this.isDirty()) {
+        board.accept(theirs, etag, revision);
+        this.fill(theirs);
+      }
+    } catch {
+      // Offline: the save fetches the ETag again (and compares) before writing.
+    }
+  }
+
+  close() {
+    if (this.dialog.open) this.dialog.close();
+  }
+
+  fill(task) {
+    this.base = task;
+    this.fields.name.value = task.name;
+    this.fields.description.value = task.description || "";
+    this.fillUsers(task.assigned);
+    this.fields.due.value = task.due || "";
+    this.fields.status.value = task.sprint === null ? "backlog" : String(task.status);
+    const dates = [];
+    if (task.started) dates.push(`Started ${formatLongDate(task.started)}`);
+    if (task.completed) dates.push(`completed ${formatLongDate(task.completed)}`);
+    this.datesHint.textContent = dates.join(", ");
+    this.datesHint.hidden = !dates.length;
+  }
+
+  fillUsers(selected) {
+    const select = this.fields.assigned;
+    clear(select);
+    select.append(el("option", { value: "", text: "Unassigned" }));
+    const usernames = [...this.users.keys()].sort();
+    if (selected && !this.users.has(selected)) usernames.push(selected);
+    for (const username of usernames) {
+      const user = this.users.get(username);
+      const label = user && user.full_name ? `${user.full_name} (${username})` : username;
+      select.append(el("option", { value: username, text: label }));
+    }
+    select.value = selected || "";
+  }
+
+  /** The fields as the form has them, with the move rules applied for a new status. */
+  formChanges() {
+    const base = this.base;
+    const values = {
+      name: this.fields.name.value.trim(),
+      description: this.fields.description.value,
+      assigned: this.fields.assigned.value || null,
+      due: this.fields.due.value || null,
+    };
+    const status = this.fields.status.value;
+    const columnKey =
+      status === "backlog" ? "backlog" : columnKeyOf({ sprint: this.board.sprintId, status: Number(status) });
+    if (columnKey !== columnKeyOf(base)) Object.assign(values, moveFields(base, columnKey, this.board.sprintId));
+    return changedFields(base, values);
+  }
+
+  isDirty() {
+    return this.base !== null && this.board !== null && Object.keys(this.formChanges()).length > 0;
+  }
+
+  async save() {
+    const board = this.board;
+    const base = this.base;
+    if (!board || !base) return;
+    clearFormErrors(this.form);
+    const changes = this.formChanges();
+    if (!Object.keys(changes).length) {
+      this.close();
+      return;
+    }
+    this.setBusy(true);
+    const result = await board.enqueue(() =>
+      board.saveTask(base, changes, { form: this.form, done: `Saved “${changes.name ?? base.name}”.` }),
+    );
+    if (board !== this.board) return;
+    this.setBusy(false);
+    if (result) this.close(); // saved, or the person kept their version (KEPT_THEIRS)
+  }
+
+  async delete() {
+    const board = this.board;
+    const base = this.base;
+    if (!board || !base) return;
+    this.setBusy(true);
+    const deleted = await board.enqueue(() => board.deleteTask(base));
+    if (board !== this.board) return;
+    this.setBusy(false);
+    if (deleted) {
+      this.close();
+    } else {
+      this.confirm.hidden = true;
+      const current = board.tasks.get(base.id);
+      if (current) this.fill(current);
+    }
+  }
+
+  setBusy(busy) {
+    for (const button of this.form.querySelectorAll("button")) button.disabled = busy;
+    this.form.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  showNotice(text) {
+    this.notice.textContent = text || "";
+    this.notice.hidden = !text;
+  }
+
+  /** A live change reached the task being edited. */
+  remoteChange(board, taskId, body, actor, action) {
+    if (!this.isOpen || board !== this.board || taskId !== this.taskId) return;
+    if (actor && actor === board.me && body && this.base && sameTask(body, this.base)) return;
+    const who = actor || "Someone";
+    if (!body) {
+      this.showNotice(
+        action === "remove" ? `${who} deleted this task.` : `${who} moved this task to another sprint.`,
+      );
+      this.saveButton.disabled = true;
+      return;
+    }
+    if (!this.isDirty()) {
+      this.fill(body);
+      this.showNotice(`${who} changed this task; the form shows their version.`);
+      return;
+    }
+    this.showNotice(
+      `${who} changed this task while you were editing it. When you save, you will choose which version to keep.`,
+    );
+  }
+}
