@@ -94,6 +94,8 @@ class TestingConfig(Config):
     REDIS_URL = None  # tests that need Redis ask for it explicitly
     SECRET_KEY = "testing-secret-key"  # noqa: S105
     SOCKETIO_ASYNC_MODE = "threading"
+    # Fast hashing: the suite creates thousands of users.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105
 
 
 class ProductionConfig(Config):

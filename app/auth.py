@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import db
 from app.errors import error_response
-from app.models import Token, User
+from app.models import Token, User, password_hash_method
 
 
 class _AnyCaseScheme:
@@ -38,7 +38,14 @@ auth = MultiAuth(token_auth, bearer_auth, basic_auth)
 
 # Checked against when the username is unknown, so that a wrong username takes
 # as long as a wrong password and does not reveal which usernames exist.
-_UNKNOWN_USER_HASH = generate_password_hash("not a real password")
+_unknown_user_hashes = {}
+
+
+def _unknown_user_hash():
+    method = password_hash_method()
+    if method not in _unknown_user_hashes:
+        _unknown_user_hashes[method] = generate_password_hash("not a real password", method=method)
+    return _unknown_user_hashes[method]
 
 
 def find_user(username):
@@ -52,7 +59,7 @@ def authenticate(username, password):
     """The active user with this username and password, or None."""
     user = find_user(username) if username else None
     if user is None:
-        check_password_hash(_UNKNOWN_USER_HASH, password or "")
+        check_password_hash(_unknown_user_hash(), password or "")
         return None
     if not user.check_password(password or "") or not user.is_active:
         return None

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import db
@@ -14,6 +15,14 @@ from app import db
 
 def utcnow():
     return datetime.now(UTC)
+
+
+def password_hash_method():
+    """werkzeug's hashing method: its strong default, unless the app configures a cheaper one
+    (the test suite, which creates thousands of users)."""
+    if has_app_context():
+        return current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
+    return "scrypt"
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -69,7 +78,7 @@ class User(db.Model):
     )
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password):
         return self.password_hash is not None and check_password_hash(self.password_hash, password)
