@@ -10,9 +10,12 @@ been silent too long is restarted, and ``/healthz`` says so meanwhile.
 import logging
 import time
 
+import redis
 from socketio import RedisManager
 
 log = logging.getLogger(__name__)
+
+PUBLISH_TIMEOUT = 2  # seconds
 
 
 def _alive(task):
@@ -29,6 +32,20 @@ class MonitoredRedisManager(RedisManager):
         self.silence_limit = silence_limit
         self.last_heard = time.monotonic()
         self.restarts = 0
+        self._publisher = None
+
+    def _publish(self, data):
+        """Publish with a time limit: Redis that accepts connections but never answers
+        must not hang the socket handler that emits (the stock client waits forever)."""
+        if self._publisher is None:
+            self._publisher = redis.Redis.from_url(
+                self.redis_url, socket_connect_timeout=1, socket_timeout=PUBLISH_TIMEOUT
+            )
+        try:
+            return self._publisher.publish(self.channel, self.json.dumps(data))
+        except redis.RedisError as error:
+            log.error("Cannot publish to Redis (%s); the message is dropped", error)
+            return None
 
     def _listen(self):
         for message in super()._listen():

@@ -8,6 +8,7 @@ Redis; a lost message costs at most one poll interval of delay.
 import atexit
 import logging
 import queue
+import threading
 
 import redis
 
@@ -20,6 +21,10 @@ class Wakeups:
         self.channel = f"{prefix}:log"
         self.socketio = socketio
         self._pending = queue.Queue()
+        # Announcements not yet published: the publisher takes them off the queue
+        # before it sends, so an empty queue does not mean nothing is left to send.
+        self._unpublished = 0
+        self._unpublished_lock = threading.Lock()
         self._publisher_started = False
         self._listener_started = False
 
@@ -31,6 +36,8 @@ class Wakeups:
             self._publisher_started = True
             self.socketio.start_background_task(self._publish_forever)
             atexit.register(self._drain)
+        with self._unpublished_lock:
+            self._unpublished += 1
         self._pending.put(True)
 
     def _client(self, **options):
@@ -42,7 +49,11 @@ class Wakeups:
             self._pending.get()
             while not self._pending.empty():  # many commits, one message
                 self._pending.get_nowait()
+            with self._unpublished_lock:
+                covered = self._unpublished
             self._publish(client)
+            with self._unpublished_lock:
+                self._unpublished -= covered
 
     def _publish(self, client):
         try:
@@ -51,8 +62,11 @@ class Wakeups:
             log.warning("Could not announce a commit on Redis (%s); others will poll", error)
 
     def _drain(self):
-        """At exit (a CLI command, a script): send what is still pending."""
-        if not self._pending.empty():
+        """At exit (a CLI command, a script): send what is still pending, also what the
+        publisher had taken but not yet sent (at exit its thread is stopped, mid-way or not)."""
+        with self._unpublished_lock:
+            unpublished = self._unpublished
+        if unpublished:
             self._publish(self._client(socket_timeout=1))
 
     def listen(self, on_news):

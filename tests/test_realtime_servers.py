@@ -1,0 +1,778 @@
+"""Live updates across real server processes: two gunicorn processes (A and B)
+on one PostgreSQL database and one Redis, with python-socketio clients talking
+to them over websockets.
+
+A change committed anywhere (a REST request on either process, a ``flask``
+command, a script using the models) must reach the subscribed sockets of every
+process, and only those; hints and presence go between the processes; refused
+connections stay refused on both; a process whose Redis is down still answers
+writes at once and still delivers; ``subscribe`` with ``since`` replays what a
+client missed.
+
+Every wait is bounded polling. That something did *not* arrive is shown with a
+sentinel: a later message that does reach the same socket, delivered by the
+same process after the unwanted one would have been.
+"""
+
+import itertools
+import json
+import queue
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import engineio
+import pytest
+import redis
+import requests
+import socketio
+
+from tests import services
+from tests.servers import (
+    ROOT,
+    GunicornServer,
+    ServerError,
+    app_environment,
+    create_user,
+    flask_command,
+    free_port,
+    http_get,
+    migrated_postgres_database,
+)
+
+pytestmark = pytest.mark.server
+
+WAIT = 5.0  # seconds a message may take to arrive
+STEP = 0.02
+REQUEST_TIMEOUT = 10
+USERS = ("ann", "ben", "cat")
+PASSWORD = "realtime-servers"
+
+_sprint_days = itertools.count(1)  # every sprint gets its own end date
+
+
+# --- Socket.IO clients --------------------------------------------------------------
+
+
+class _InOrderEngineIOClient(engineio.Client):
+    """Hands messages to Socket.IO one at a time, in arrival order, on one thread.
+
+    The stock client starts a thread per message, which can reorder what the
+    handlers see; the order the server sent things in is part of what is tested.
+    """
+
+    _STOP = object()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._inbox = queue.Queue()
+        self._dispatcher = None
+
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message" and kwargs.get("run_async"):
+            if self._dispatcher is None:
+                self._dispatcher = threading.Thread(target=self._dispatch, daemon=True)
+                self._dispatcher.start()
+            self._inbox.put(args)
+            return None
+        return super()._trigger_event(event, *args, **kwargs)
+
+    def _dispatch(self):
+        while (args := self._inbox.get()) is not self._STOP:
+            super()._trigger_event("message", *args, run_async=False)
+
+    def stop_dispatching(self):
+        self._inbox.put(self._STOP)
+
+
+class _InOrderClient(socketio.Client):
+    def _engineio_client_class(self):
+        return _InOrderEngineIOClient
+
+
+class LiveClient:
+    """A python-socketio client over a websocket that keeps everything it receives.
+
+    ``history`` holds ``(event, payload)`` in arrival order; waits search it
+    from the start (or from an index), so no message is ever consumed.
+    """
+
+    def __init__(self, label=""):
+        self.label = label
+        # websocket-client adds an Origin header of its own, which an explicit one would join
+        # (two values, refused as one): send exactly the one ``connect`` chooses.
+        self.sio = _InOrderClient(reconnection=False, websocket_extra_options={"suppress_origin": True})
+        self.history = []
+        self.lock = threading.Lock()
+        self.disconnected = threading.Event()
+        self.connect_errors = []  # what the server said when it refused the connection
+        self.sio.on("*", self._record)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("connect_error", self.connect_errors.append)
+
+    def _record(self, event, *args):
+        with self.lock:
+            self.history.append((event, args[0] if len(args) == 1 else list(args)))
+
+    def _on_disconnect(self, *reason):
+        self.disconnected.set()
+
+    def connect(self, url, token=None, auth=None, headers=None):
+        """Connect with ``token``; the Origin is the server's own, as from a page it served,
+        unless ``headers`` name another."""
+        if auth is None and token is not None:
+            auth = {"token": token}
+        headers = {"Origin": url, **(headers or {})}
+        self.sio.connect(url, transports=["websocket"], auth=auth, headers=headers, wait_timeout=5)
+        return self
+
+    @property
+    def connected(self):
+        return self.sio.connected and not self.disconnected.is_set()
+
+    def call(self, event, data):
+        return self.sio.call(event, data, timeout=5)
+
+    def subscribe(self, sprint, since=None):
+        return self.call("subscribe", {"sprint": sprint, "since": since})
+
+    def close(self):
+        if self.sio.connected:
+            self.sio.disconnect()
+        self.sio.eio.stop_dispatching()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.history)
+
+    def find(self, event, match=None, after=-1):
+        """``(index, payload)`` of every ``event`` message after index ``after`` that matches."""
+        return [
+            (index, payload)
+            for index, (name, payload) in enumerate(self.snapshot())
+            if index > after and name == event and (match is None or match(payload))
+        ]
+
+    def wait_for(self, event, match=None, after=-1, timeout=WAIT):
+        """The first matching ``event`` after index ``after``, as ``(index, payload)``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.find(event, match, after)
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{self.label}: no matching {event!r} within {timeout} s; received {self.snapshot()!r}"
+                )
+            time.sleep(STEP)
+
+    def wait_change(self, model, object_id, action=None, after=-1, timeout=WAIT):
+        _, change = self.wait_for(
+            "change",
+            lambda c: c["model"] == model and c["id"] == object_id and action in (None, c["action"]),
+            after,
+            timeout,
+        )
+        return change
+
+    def changes(self, model=None, ids=None):
+        """The changes received so far (of one model, and of these ids)."""
+        return [
+            payload
+            for _, payload in self.find("change")
+            if (model is None or payload["model"] == model) and (ids is None or payload["id"] in ids)
+        ]
+
+    def wait_presence(self, sprint, users, after=-1):
+        return self.wait_for("presence", lambda p: p == {"sprint": sprint, "users": users}, after)
+
+    def wait_disconnected(self, timeout=WAIT):
+        if not self.disconnected.wait(timeout):
+            raise AssertionError(f"{self.label}: still connected after {timeout} s")
+
+
+def refusal(url, auth=None, headers=None):
+    """Connect, expecting to be refused: returns the Socket.IO refusal's data (None
+    when the connection was refused before Socket.IO, as for a foreign origin)."""
+    client = LiveClient()
+    try:
+        client.connect(url, auth=auth, headers=headers)
+    except socketio.exceptions.ConnectionError:
+        return client.connect_errors[0] if client.connect_errors else None
+    finally:
+        client.close()
+    raise AssertionError(f"the connection to {url} with auth={auth!r} headers={headers!r} was accepted")
+
+
+@pytest.fixture
+def live():
+    """``live(server, token, subscribe=sprint)`` → a connected LiveClient; closed after the test."""
+    opened = []
+
+    def connect(server, token, subscribe=None, since=None, label=None, headers=None):
+        client = LiveClient(label or f"socket {len(opened)} on {server.url}")
+        opened.append(client)
+        client.connect(server.url, token, headers=headers)
+        if subscribe is not None:
+            ack = client.subscribe(subscribe, since)
+            assert ack.get("ok") is True and isinstance(ack.get("seq"), int), ack
+        return client
+
+    yield connect
+    for client in opened:
+        client.close()
+
+
+class News:
+    """A subscriber to the Redis channel on which every process announces its commits."""
+
+    def __init__(self, redis_url, prefix):
+        self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=1)
+        self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub.subscribe(f"{prefix}:log")
+        self.pubsub.get_message(timeout=1)  # the confirmation: subscribed from here on
+
+    def arrived(self, timeout=WAIT):
+        """Whether an announcement arrives (or has arrived) within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.pubsub.get_message(timeout=STEP) is not None:
+                return True
+        return False
+
+    def drain(self):
+        while self.pubsub.get_message(timeout=0) is not None:
+            pass
+
+    def close(self):
+        self.pubsub.close()
+        self.client.close()
+
+
+# --- REST -------------------------------------------------------------------------------
+
+
+class Api:
+    """REST calls through one server with one token; each call asserts its status."""
+
+    def __init__(self, server, token):
+        self.base_url = server.url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Token {token}"
+        self.last_duration = None
+
+    def call(self, method, path, expected, payload=None):
+        started = time.monotonic()
+        response = self.session.request(method, self.base_url + path, json=payload, timeout=REQUEST_TIMEOUT)
+        self.last_duration = time.monotonic() - started
+        assert response.status_code == expected, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def sprint(self, name="Sprint"):
+        end = date.today() + timedelta(days=next(_sprint_days))
+        return self.call("POST", "/api/sprints", 201, {"name": name, "end": end.isoformat()})
+
+    def task(self, name, sprint):
+        return self.call("POST", "/api/tasks", 201, {"name": name, "sprint": sprint})
+
+    def patch(self, kind, object_id, changes):
+        return self.call("PATCH", f"/api/{kind}/{object_id}", 200, changes)
+
+
+def issue_token(server, username):
+    response = requests.post(
+        server.url + "/api/token", json={"username": username, "password": PASSWORD}, timeout=REQUEST_TIMEOUT
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+# --- Servers ----------------------------------------------------------------------------
+
+
+def _start_all(servers):
+    """Start servers side by side (each waits for its own health check)."""
+    errors = []
+
+    def start(server):
+        try:
+            server.start()
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(server,)) for server in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        for server in servers:
+            server.close()
+        raise errors[0]
+
+
+def _delete_keys(prefix):
+    client = redis.Redis.from_url(services.REDIS_URL, socket_connect_timeout=1)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Servers A and B on one fresh migrated database, one Redis and one REDIS_PREFIX."""
+    services.require_redis()
+    prefix = f"test-realtime-{uuid.uuid4().hex[:12]}"
+    env = {"REDIS_PREFIX": prefix}
+    with migrated_postgres_database() as database_url:
+        for username in USERS:
+            create_user(database_url, username, PASSWORD)
+        a = GunicornServer(database_url=database_url, redis_url=services.REDIS_URL, env=env)
+        b = GunicornServer(database_url=database_url, redis_url=services.REDIS_URL, env=env)
+        _start_all([a, b])
+        try:
+            tokens = {username: issue_token(a, username) for username in USERS}
+            yield SimpleNamespace(
+                a=a,
+                b=b,
+                database_url=database_url,
+                redis_url=services.REDIS_URL,
+                prefix=prefix,
+                env=env,
+                tokens=tokens,
+                api=lambda server, username="ann": Api(server, tokens[username]),
+            )
+        finally:
+            a.close()
+            b.close()
+            _delete_keys(prefix)
+    for server in (a, b):
+        log = server.log()
+        assert "Traceback" not in log, log[-5000:]
+
+
+# --- 1. REST writes through either process ----------------------------------------------
+
+
+def test_rest_writes_reach_their_boards_on_both_processes(cluster, live):
+    api_a, api_b = cluster.api(cluster.a), cluster.api(cluster.b, "ben")
+    x = api_a.sprint("Board X")["id"]
+    y = api_a.sprint("Board Y")["id"]
+    token = cluster.tokens["cat"]
+    x_a = live(cluster.a, token, subscribe=x, label="X on A")
+    x_b = live(cluster.b, token, subscribe=x, label="X on B")
+    y_a = live(cluster.a, token, subscribe=y, label="Y on A")
+    y_b = live(cluster.b, token, subscribe=y, label="Y on B")
+    lobby_a = live(cluster.a, token, label="lobby on A")
+    lobby_b = live(cluster.b, token, label="lobby on B")
+    boards = (x_a, x_b, y_a, y_b)
+
+    # A write through A, then one through B: both reach board X on both processes.
+    task = api_a.task("Written through A", x)
+    renamed = api_b.patch("tasks", task["id"], {"name": "Renamed through B"})
+    for client in (x_a, x_b):
+        added = client.wait_change("task", task["id"], "add")
+        assert added["body"] == task
+        assert added["actor"] == "ann"
+        updated = client.wait_change("task", task["id"], "update")
+        assert updated["body"] == renamed
+        assert updated["actor"] == "ben"
+        assert updated["seq"] > added["seq"]
+
+    # Board Y saw none of them: its own change (the sentinel) arrives, and nothing of X before it.
+    sentinel = api_b.task("Sentinel on Y", y)
+    for client in (y_a, y_b):
+        assert client.wait_change("task", sentinel["id"], "add")["body"] == sentinel
+        assert client.changes("task", {task["id"]}) == []
+
+    # A task moved from X to Y reaches both boards; a backlog task reaches every board.
+    moving = api_a.task("Moving", x)
+    moved = api_b.patch("tasks", moving["id"], {"sprint": y})
+    backlog = api_a.task("In the backlog", None)
+    for client in boards:
+        assert client.wait_change("task", moving["id"], "update")["body"] == moved
+        assert client.wait_change("task", backlog["id"], "add")["body"] == backlog
+    assert moved["sprint"] == y
+
+    # Sprint changes reach the lobby (and the sprint's board), on both processes.
+    sprint = api_b.patch("sprints", x, {"name": "Board X, renamed"})
+    added_sprint = api_a.sprint("Added while watching")
+    for client in (lobby_a, lobby_b, x_a, x_b):
+        assert client.wait_change("sprint", x, "update")["body"] == sprint
+    for client in (lobby_a, lobby_b):
+        assert client.wait_change("sprint", added_sprint["id"], "add")["body"] == added_sprint
+        # The lobby gets no task changes: they were all committed before these sprint changes.
+        assert client.changes("task") == []
+
+
+# --- 2. The CLI and scripts -------------------------------------------------------------
+
+SCRIPT = """
+import json
+import sys
+
+from app import create_app, db
+from app.models import Task
+
+sprint_id = int(sys.argv[1])
+app = create_app()
+with app.app_context():
+    first = Task(name="Added by a script", sprint_id=sprint_id)
+    db.session.add(first)
+    db.session.commit()
+    undone = Task(name="Rolled back by a script", sprint_id=sprint_id)
+    db.session.add(undone)
+    db.session.flush()
+    undone_id = undone.id
+    db.session.rollback()
+    last = Task(name="Added after the rollback", sprint_id=sprint_id)
+    db.session.add(last)
+    db.session.commit()
+    print(json.dumps({"first": first.id, "undone": undone_id, "last": last.id}))
+"""
+
+
+@pytest.fixture
+def news(cluster):
+    news = News(cluster.redis_url, cluster.prefix)
+    yield news
+    news.close()
+
+
+def test_cli_and_script_changes_reach_both_processes(cluster, live, news, tmp_path):
+    sprint = cluster.api(cluster.a).sprint("Scripted")["id"]
+    assert news.arrived(), "server A did not announce its commit on Redis"
+    on_a = live(cluster.a, cluster.tokens["ann"], subscribe=sprint, label="board on A")
+    on_b = live(cluster.b, cluster.tokens["ben"], subscribe=sprint, label="board on B")
+    lobby_b = live(cluster.b, cluster.tokens["cat"], label="lobby on B")
+    news.drain()
+
+    # The processes would find these changes on their next poll of the log anyway; that the
+    # command and the script announced them on Redis is checked on its own.
+    flask_command(
+        "create-user",
+        "dora",
+        "--password",
+        PASSWORD,
+        "--full-name",
+        "Dora Doe",
+        database_url=cluster.database_url,
+        redis_url=cluster.redis_url,
+        env=cluster.env,
+    )
+    assert news.arrived(), "the flask command exited without announcing its commit on Redis"
+    news.drain()
+    dora = requests.get(
+        cluster.a.url + "/api/users/dora",
+        headers={"Authorization": f"Token {cluster.tokens['ann']}"},
+        timeout=REQUEST_TIMEOUT,
+    ).json()
+    for client in (on_a, on_b, lobby_b):
+        change = client.wait_change("user", dora["id"], "add")
+        assert change["body"]["username"] == "dora"
+        assert change["body"]["full_name"] == "Dora Doe"
+        assert change["actor"] is None
+
+    script = tmp_path / "add_tasks.py"
+    script.write_text(SCRIPT)
+    env = app_environment(
+        cluster.database_url,
+        cluster.redis_url,
+        env={**cluster.env, "SOCKETIO_ASYNC_MODE": "threading", "PYTHONPATH": str(ROOT)},
+    )
+    result = subprocess.run(
+        [sys.executable, str(script), str(sprint)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert news.arrived(), "the script exited without announcing its commits on Redis"
+    ids = json.loads(result.stdout.strip().splitlines()[-1])
+    for client in (on_a, on_b):
+        first = client.wait_change("task", ids["first"], "add")
+        last = client.wait_change("task", ids["last"], "add")
+        assert first["body"]["name"] == "Added by a script"
+        assert first["body"]["sprint"] == sprint
+        assert last["body"]["name"] == "Added after the rollback"
+        assert first["seq"] < last["seq"]
+        # The rolled-back task was flushed (it had an id) but never committed: no change told of it.
+        assert client.changes("task", {ids["undone"]}) == []
+        assert [c for c in client.changes("task") if c["body"]["name"] == "Rolled back by a script"] == []
+
+
+# --- 3. Hints and presence --------------------------------------------------------------
+
+
+def test_hints_go_to_the_others_on_the_same_board_across_processes(cluster, live):
+    api = cluster.api(cluster.a)
+    board = api.sprint("Hinted")["id"]
+    other_board = api.sprint("Not hinted")["id"]
+    task = api.task("Dragged", board)["id"]
+    other_task = api.task("Dragged elsewhere", other_board)["id"]
+
+    ann_a = live(cluster.a, cluster.tokens["ann"], subscribe=board, label="ann on A")
+    ben_b = live(cluster.b, cluster.tokens["ben"], subscribe=board, label="ben on B")
+    assert ben_b.subscribe(other_board)["ok"] is True  # the sender has another board open too
+    cat_a = live(cluster.a, cluster.tokens["cat"], subscribe=other_board, label="cat on A, other board")
+    ben_other_b = live(cluster.b, cluster.tokens["ben"], subscribe=other_board, label="ben on B, other board")
+
+    # From B to the other socket on the board, on A.
+    assert ben_b.call("hint", {"task": task, "action": "dragstart"}) == {"ok": True}
+    ann_a.wait_for("hint", lambda h: h == {"task": task, "action": "dragstart", "user": "ben"})
+
+    # Never back to the sender: a hint sent later from A reaches ben, and it is all he got.
+    assert ann_a.call("hint", {"task": task, "action": "dragend"}) == {"ok": True}
+    ben_b.wait_for("hint", lambda h: h == {"task": task, "action": "dragend", "user": "ann"})
+    assert [payload for _, payload in ben_b.find("hint")] == [
+        {"task": task, "action": "dragend", "user": "ann"}
+    ]
+
+    # Not to another board, not even one the sender has open: a later hint on that board
+    # arrives there, and nothing before it.
+    assert ben_other_b.call("hint", {"task": other_task, "action": "drop"}) == {"ok": True}
+    cat_a.wait_for("hint", lambda h: h["task"] == other_task)
+    assert [payload for _, payload in cat_a.find("hint")] == [
+        {"task": other_task, "action": "drop", "user": "ben"}
+    ]
+    ben_b.wait_for("hint", lambda h: h["task"] == other_task)
+
+    # Malformed hints are refused and relayed to no one.
+    malformed = [
+        {"task": task, "action": "explode"},
+        {"task": task},
+        {"task": str(task), "action": "drop"},
+        {"task": task, "action": "drop", "extra": 1},
+        {"task": True, "action": "drop"},
+        ["not", "an", "object"],
+    ]
+    for payload in malformed:
+        ack = ben_b.call("hint", payload)
+        assert ack.get("ok") is False and ack.get("error"), (payload, ack)
+    assert ben_b.call("hint", {"task": task, "action": "drop"}) == {"ok": True}
+    ann_a.wait_for("hint", lambda h: h["action"] == "drop")
+    assert [payload for _, payload in ann_a.find("hint")] == [
+        {"task": task, "action": "dragstart", "user": "ben"},
+        {"task": task, "action": "drop", "user": "ben"},
+    ]
+    assert [payload for _, payload in cat_a.find("hint")] == [
+        {"task": other_task, "action": "drop", "user": "ben"}
+    ]
+    # The sender's own hints, sent to its own process first, would have come before their acks.
+    assert [payload for _, payload in ben_b.find("hint")] == [
+        {"task": task, "action": "dragend", "user": "ann"},
+        {"task": other_task, "action": "drop", "user": "ben"},
+    ]
+
+
+def test_presence_follows_subscribe_unsubscribe_and_disconnect_across_processes(cluster, live):
+    board = cluster.api(cluster.a).sprint("Watched")["id"]
+    ann_a = live(cluster.a, cluster.tokens["ann"], subscribe=board, label="ann on A")
+    mark, _ = ann_a.wait_presence(board, ["ann"])
+
+    ben_b = live(cluster.b, cluster.tokens["ben"], subscribe=board, label="ben on B")
+    mark, _ = ann_a.wait_presence(board, ["ann", "ben"], after=mark)
+    ben_b.wait_presence(board, ["ann", "ben"])
+
+    assert ben_b.call("unsubscribe", {"sprint": board}) == {"ok": True}
+    mark, _ = ann_a.wait_presence(board, ["ann"], after=mark)
+
+    assert ben_b.subscribe(board)["ok"] is True
+    mark, _ = ann_a.wait_presence(board, ["ann", "ben"], after=mark)
+
+    ben_b.close()
+    mark, _ = ann_a.wait_presence(board, ["ann"], after=mark)
+
+    # And the other way round: A's disconnect is seen on B.
+    ben_again = live(cluster.b, cluster.tokens["ben"], subscribe=board, label="ben again on B")
+    ann_a.wait_presence(board, ["ann", "ben"], after=mark)
+    seen, _ = ben_again.wait_presence(board, ["ann", "ben"])
+    ann_a.close()
+    ben_again.wait_presence(board, ["ben"], after=seen)
+
+
+# --- 4. Who may connect -----------------------------------------------------------------
+
+
+def test_connections_without_a_valid_token_or_from_a_foreign_origin_are_refused(cluster, live):
+    revoked = issue_token(cluster.a, "cat")
+    Api(cluster.a, revoked).call("DELETE", "/api/token", 204)
+    valid = cluster.tokens["cat"]
+    for server in (cluster.a, cluster.b):
+        for auth in (None, {}, {"token": "not-a-token"}, {"token": revoked}):
+            refused = refusal(server.url, auth=auth)
+            assert "token" in refused["message"], (server, auth, refused)
+        # The same valid token is refused from a foreign site, and accepted from the server's own.
+        refused = refusal(server.url, auth={"token": valid}, headers={"Origin": "http://evil.example"})
+        assert refused == "Connection error", refused  # by Engine.IO, before the token is looked at
+        client = live(server, valid, headers={"Origin": server.url})
+        assert client.connected
+        assert client.call("unsubscribe", {"sprint": 1}) == {"ok": True}
+
+
+def test_revoking_a_token_disconnects_its_sockets_on_both_processes(cluster, live):
+    sprint = cluster.api(cluster.a).sprint("Revocation")["id"]
+    doomed = issue_token(cluster.a, "cat")
+    kept = issue_token(cluster.a, "cat")
+    doomed_a = live(cluster.a, doomed, subscribe=sprint, label="revoked token on A")
+    doomed_b = live(cluster.b, doomed, label="revoked token on B")
+    kept_a = live(cluster.a, kept, label="kept token on A")
+    kept_b = live(cluster.b, kept, subscribe=sprint, label="kept token on B")
+
+    Api(cluster.a, doomed).call("DELETE", "/api/token", 204)
+    doomed_a.wait_disconnected()
+    doomed_b.wait_disconnected()
+
+    # The user's other token keeps its sockets, which still get changes.
+    later = cluster.api(cluster.b).sprint("After the revocation")
+    for client in (kept_a, kept_b):
+        client.wait_change("sprint", later["id"], "add")
+        assert client.connected
+    assert not doomed_a.sio.connected and not doomed_b.sio.connected
+
+
+# --- 5. Redis down ----------------------------------------------------------------------
+
+
+class ServerWithoutRedis(GunicornServer):
+    """A server whose Redis is unreachable: it is ready when ``/healthz`` answers at all
+    (503, naming Redis), not 200."""
+
+    def start(self):
+        if self._log_file is None:
+            self._log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in close())
+                mode="w+b", prefix=f"gunicorn-{self.port}-", suffix=".log"
+            )
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while http_get(self.url + "/healthz", timeout=2.0)[0] is None:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise ServerError(f"{self.url} did not answer within {self.startup_timeout} s.\n{self.log()}")
+            time.sleep(0.1)
+        return self
+
+
+@pytest.fixture(params=["refused", "unanswered"])
+def dead_redis(request):
+    """A Redis URL where nothing listens (connections refused at once), or where a socket
+    accepts connections and never answers (every call waits for its timeout)."""
+    if request.param == "refused":
+        yield f"redis://127.0.0.1:{free_port()}/0"
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+
+def test_writes_and_delivery_go_on_while_redis_is_down(cluster, live, dead_redis):
+    with ServerWithoutRedis(database_url=cluster.database_url, redis_url=dead_redis, env=cluster.env) as c:
+        status, body = http_get(c.url + "/healthz", timeout=5)
+        assert status == 503, body
+        health = json.loads(body)
+        assert health["db"] == "ok"
+        assert health["redis"].startswith("error"), health
+
+        api = cluster.api(c)
+        sprint = api.sprint("Without Redis")["id"]
+        on_c = live(c, cluster.tokens["ann"], subscribe=sprint, label="board on the server without Redis")
+        on_a = live(cluster.a, cluster.tokens["ben"], subscribe=sprint, label="board on A")
+
+        durations, tasks = [], []
+        for number in range(10):
+            tasks.append(api.task(f"Without Redis {number}", sprint))
+            durations.append(api.last_duration)
+        for task in tasks:
+            api.patch("tasks", task["id"], {"order": 7})
+            durations.append(api.last_duration)
+        assert len(durations) == 20
+        assert max(durations) < 1.0, durations
+
+        # Its own feed delivers at once; A, which hears no news on Redis, reads the log on its poll.
+        for client in (on_c, on_a):
+            for task in tasks:
+                client.wait_change("task", task["id"], "add")
+                assert client.wait_change("task", task["id"], "update")["body"]["order"] == 7
+        on_c.close()  # before its server stops, which it would otherwise outwait
+
+
+# --- 6. Replay on subscribe -------------------------------------------------------------
+
+
+def test_subscribe_with_since_replays_missed_changes_in_order_then_live_ones(cluster, live):
+    api_a, api_b = cluster.api(cluster.a), cluster.api(cluster.b, "ben")
+    board = api_a.sprint("Replayed")["id"]
+    elsewhere = api_a.sprint("Elsewhere")["id"]
+    watcher = live(cluster.a, cluster.tokens["ann"], subscribe=board, label="before the break")
+    seen = api_a.task("Seen live", board)
+    since = watcher.wait_change("task", seen["id"], "add")["seq"]
+    watcher.close()
+
+    # Sockets in the lobby only, to tell when each process has seen the last missed change.
+    lobby = [live(server, cluster.tokens["cat"], label="lobby") for server in (cluster.a, cluster.b)]
+
+    # Missed, all made through B.
+    kept = api_b.task("Added while away", board)
+    api_b.patch("tasks", kept["id"], {"name": "Renamed while away"})
+    unrelated = api_b.task("On another board", elsewhere)
+    backlog = api_b.task("Backlog while away", None)
+    moved_in = api_b.task("Moved in", elsewhere)
+    api_b.patch("tasks", moved_in["id"], {"sprint": board})
+    moved_out = api_b.task("Moved out", board)
+    api_b.patch("tasks", moved_out["id"], {"sprint": elsewhere})
+    api_b.call("DELETE", f"/api/tasks/{kept['id']}", 204)
+    api_b.patch("sprints", board, {"name": "Replayed, renamed"})
+    missed = [
+        ("task", kept["id"], "add"),
+        ("task", kept["id"], "update"),
+        ("task", backlog["id"], "add"),
+        ("task", moved_in["id"], "update"),
+        ("task", moved_out["id"], "add"),
+        ("task", moved_out["id"], "update"),
+        ("task", kept["id"], "remove"),
+        ("sprint", board, "update"),
+    ]
+    # Once both processes have sent it to their lobby, a reconnecting socket (which joins the
+    # lobby) is not also sent the sprint change live: it gets it only from the replay.
+    for client in lobby:
+        client.wait_change("sprint", board, "update")
+
+    # Back on the same process and on the other one.
+    back_a = live(cluster.a, cluster.tokens["ann"], label="back on A")
+    back_b = live(cluster.b, cluster.tokens["ann"], label="back on B")
+    for client in (back_a, back_b):
+        ack = client.subscribe(board, since)
+        assert ack["ok"] is True and "resync" not in ack, ack
+        replayed = client.changes()
+        assert [(c["model"], c["id"], c["action"]) for c in replayed] == missed, replayed
+        assert ack["seq"] >= replayed[-1]["seq"]
+        assert since < replayed[0]["seq"]
+        assert all(one["seq"] < two["seq"] for one, two in itertools.pairwise(replayed))
+        assert unrelated["id"] not in {c["id"] for c in replayed if c["model"] == "task"}
+
+    live_task = api_a.task("Live after the replay", board)
+    for client in (back_a, back_b):
+        client.wait_change("task", live_task["id"], "add")
+        received = [(c["model"], c["id"], c["action"]) for c in client.changes()]
+        assert received == [*missed, ("task", live_task["id"], "add")]
