@@ -8,6 +8,7 @@ from app.api.docs import ERROR
 from app.errors import handle_unexpected
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+tokens.throttle_basic_auth(bp)
 
 
 class JsonErrorApi(Api):

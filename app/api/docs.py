@@ -17,6 +17,24 @@ def _nullable(field_class):
     return type(f"Nullable{field_class.__name__}", (_Nullable, field_class), {})
 
 
+class _Choices:
+    """``enum`` for any field type (flask-restx knows it for strings only)."""
+
+    def __init__(self, *args, choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = choices
+
+    def schema(self):
+        schema = super().schema()
+        if self.choices:
+            schema["enum"] = list(self.choices)
+        return schema
+
+
+def _with_choices(field_class):
+    return type(f"{field_class.__name__}Choice", (_Choices, field_class), {})
+
+
 _FIELD_TYPES = [
     (mm.Boolean, rx.Boolean),
     (mm.Integer, rx.Integer),
@@ -42,14 +60,19 @@ def _restx_field(field, partial):
         elif isinstance(validator, validate.Range):
             options["min"], options["max"] = validator.min, validator.max
         elif isinstance(validator, validate.OneOf):
-            options["enum"] = list(validator.choices)
+            field_class = _with_choices(field_class)
+            options["choices"] = list(validator.choices)
     if field_class.__name__.endswith("Date"):
         options.pop("max_length", None)
     return field_class(**{k: v for k, v in options.items() if v is not None})
 
 
 def model_from_schema(ns, name, schema, overrides=None, partial=False):
-    """A restx model with the schema's fields; ``overrides`` gives fields a plain mapping cannot."""
+    """A restx model with the schema's fields; ``overrides`` gives fields a plain mapping cannot.
+
+    The model is strict (``additionalProperties: false``): the API refuses unknown
+    fields in a body, and never answers with fields the model does not name.
+    """
     overrides = overrides or {}
     properties = {}
     for field_name, field in schema.fields.items():
@@ -57,7 +80,16 @@ def model_from_schema(ns, name, schema, overrides=None, partial=False):
             properties[field_name] = overrides[field_name]
         else:
             properties[field_name] = _restx_field(field, partial)
-    return ns.model(name, properties)
+    return ns.model(name, properties, strict=True)
+
+
+def stale_model(ns, name, item_model):
+    """The body of a 412: the object as it is now, plus the error message."""
+    return ns.model(
+        name,
+        {"message": rx.String(required=True, description="one human sentence"), **item_model},
+        strict=True,
+    )
 
 
 def links_field(ns, name, link_names, nullable=()):

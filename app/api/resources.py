@@ -20,7 +20,7 @@ from app.api.common import (
     object_response,
     validated,
 )
-from app.api.docs import ERROR
+from app.api.docs import ERROR, stale_model
 from app.errors import ApiError
 
 
@@ -100,8 +100,30 @@ class ModelItem(ModelResource):
         return body, 200, {"ETag": etag}
 
 
+ETAG = {"ETag": {"type": "string", "description": "the object's version, for If-Match and If-None-Match"}}
+LOCATION = {"Location": {"type": "string", "description": "absolute URL of the new object"}}
+IF_MATCH = {
+    "If-Match": {
+        "in": "header",
+        "type": "string",
+        "description": "an ETag: the write is refused with 412 unless the object still has it",
+    }
+}
+IF_NONE_MATCH = {
+    "If-None-Match": {
+        "in": "header",
+        "type": "string",
+        "description": "an ETag: 304 without a body when the object still has it",
+    }
+}
+
+
 def _responses(*entries):
-    return {"responses": {str(code): (text, model, {}) for code, text, model in entries}}
+    """``(code, text, model)`` or ``(code, text, model, headers)`` entries as restx responses."""
+    responses = {}
+    for code, text, model, *headers in entries:
+        responses[str(code)] = (text, model, {"headers": headers[0]} if headers else {})
+    return {"responses": responses}
 
 
 BODY_ERRORS = [
@@ -128,7 +150,7 @@ def list_doc(ns, noun, item_model, list_model, params):
         post={
             "expect": [item_model],
             "description": f"Create a {noun}.",
-            **_responses((201, "Created", item_model), *BODY_ERRORS, *common),
+            **_responses((201, "Created", item_model, {**ETAG, **LOCATION}), *BODY_ERRORS, *common),
         },
     )
 
@@ -136,24 +158,29 @@ def list_doc(ns, noun, item_model, list_model, params):
 def item_doc(ns, noun, item_model, patch_model, delete_conflict=None):
     """The OpenAPI description of a writable item resource."""
     common = [(401, "Not authenticated", ERROR), (404, f"No such {noun}", ERROR)]
-    stale = (412, f"If-Match no longer matches: the current {noun}", item_model)
+    current = stale_model(ns, f"{item_model.name}Stale", item_model)
+    stale = (412, f"If-Match no longer matches: the current {noun}, and a message", current, ETAG)
     delete_errors = [(409, delete_conflict, ERROR)] if delete_conflict else []
     return ns.doc(
         get={
+            "params": IF_NONE_MATCH,
             "description": f"Get a {noun}.",
-            **_responses((200, f"The {noun}", item_model), (304, "Not modified", None), *common),
+            **_responses((200, f"The {noun}", item_model, ETAG), (304, "Not modified", None, ETAG), *common),
         },
         put={
+            "params": IF_MATCH,
             "expect": [item_model],
             "description": f"Replace a {noun}.",
-            **_responses((200, "Updated", item_model), stale, *BODY_ERRORS, *common),
+            **_responses((200, "Updated", item_model, ETAG), stale, *BODY_ERRORS, *common),
         },
         patch={
+            "params": IF_MATCH,
             "expect": [patch_model],
             "description": f"Change some fields of a {noun}.",
-            **_responses((200, "Updated", item_model), stale, *BODY_ERRORS, *common),
+            **_responses((200, "Updated", item_model, ETAG), stale, *BODY_ERRORS, *common),
         },
         delete={
+            "params": IF_MATCH,
             "description": f"Delete a {noun}.",
             **_responses((204, "Deleted", None), stale, *delete_errors, *common),
         },

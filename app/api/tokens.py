@@ -1,6 +1,7 @@
 """API tokens: exchange a username and password for a token; revoke it."""
 
 from flask import current_app, request
+from flask_limiter.util import get_remote_address
 from flask_restx import Namespace, Resource, fields
 from marshmallow import ValidationError
 
@@ -28,16 +29,65 @@ token_model = ns.model(
 
 TOO_MANY_FAILURES = "Too many failed logins; wait before trying again."
 
+# Failed logins are counted in these two scopes, shared by every way of presenting a
+# password: POST /api/token and HTTP Basic on any API request.
+USERNAME_SCOPE = "login-failures-username"
+ADDRESS_SCOPE = "login-failures-address"
+
 
 def _login_failed(response):
     return response.status_code == 401
+
+
+def _username_key(username):
+    return f"username:{str(username).lower()[:150]}" if username else "username:"
 
 
 def _attempted_username():
     """The username a login attempt names, for counting failures per account."""
     data = request.get_json(silent=True) if request.is_json else request.form
     username = data.get("username") if isinstance(data, dict) or hasattr(data, "get") else None
-    return f"username:{str(username).lower()[:150]}" if username else "username:"
+    return _username_key(username)
+
+
+def _basic_username():
+    return _username_key(request.authorization.username if request.authorization else None)
+
+
+def _not_a_basic_login():
+    """Only requests that present a password with HTTP Basic count (the token endpoint counts its own)."""
+    authorization = request.authorization
+    return authorization is None or authorization.type != "basic" or request.endpoint == "api.token"
+
+
+def _failure_limits(key_funcs, exempt_when=None):
+    """The per-username and per-address limits on failed logins, as decorators."""
+    username_key, address_key = key_funcs
+    common = {"deduct_when": _login_failed, "error_message": TOO_MANY_FAILURES, "exempt_when": exempt_when}
+    return (
+        limiter.shared_limit(
+            lambda: current_app.config["LOGIN_FAILURES_PER_USERNAME"],
+            USERNAME_SCOPE,
+            key_func=username_key,
+            **common,
+        ),
+        limiter.shared_limit(
+            lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
+            ADDRESS_SCOPE,
+            key_func=address_key,
+            **common,
+        ),
+    )
+
+
+def throttle_basic_auth(blueprint):
+    """Count HTTP Basic failures on every API route with the token endpoint's failures: otherwise
+    any route would let a client guess passwords without limit."""
+    for limit in _failure_limits((_basic_username, get_remote_address), exempt_when=_not_a_basic_login):
+        limit(blueprint)
+
+
+_per_username, _per_address = _failure_limits((_attempted_username, get_remote_address))
 
 
 def _credentials():
@@ -56,17 +106,8 @@ def _credentials():
 
 @ns.route("", endpoint="token")
 class TokenResource(Resource):
-    @limiter.limit(
-        lambda: current_app.config["LOGIN_FAILURES_PER_USERNAME"],
-        key_func=_attempted_username,
-        deduct_when=_login_failed,
-        error_message=TOO_MANY_FAILURES,
-    )
-    @limiter.limit(
-        lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
-        deduct_when=_login_failed,
-        error_message=TOO_MANY_FAILURES,
-    )
+    @_per_username
+    @_per_address
     @ns.doc(security=[])
     @ns.expect(credentials_model, validate=False)
     @ns.response(200, "A new token", token_model)

@@ -16,6 +16,12 @@ from socketio import RedisManager
 log = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT = 2  # seconds
+# The listener waits at most this long for a message before it looks whether it was
+# asked to resubscribe; a blocking read on a hung connection would never look.
+LISTEN_POLL = 1.0  # seconds
+# Longest pause between attempts to subscribe while Redis is down: once it is back,
+# hints and presence flow again within this long.
+RETRY_LIMIT = 5  # seconds
 
 
 def _alive(task):
@@ -33,6 +39,7 @@ class MonitoredRedisManager(RedisManager):
         self.last_heard = time.monotonic()
         self.restarts = 0
         self._publisher = None
+        self._subscription = 0  # bumped to make the listener drop its connection and subscribe anew
 
     def _publish(self, data):
         """Publish with a time limit: Redis that accepts connections but never answers
@@ -46,6 +53,40 @@ class MonitoredRedisManager(RedisManager):
         except redis.RedisError as error:
             log.error("Cannot publish to Redis (%s); the message is dropped", error)
             return None
+
+    def _redis_listen_with_retries(self):
+        """Messages from the queue's channel, on a subscription of the listener's own.
+
+        Unlike the stock loop (a blocking ``listen()``), this one wakes up every
+        LISTEN_POLL seconds, so ``recover()`` can make it resubscribe even when its
+        connection hangs without an error; and any exception, not only a Redis one,
+        leads to a new subscription rather than the end of the listener.
+        """
+        retry_sleep = 1
+        while True:
+            client = pubsub = None
+            subscription = self._subscription
+            try:
+                client = redis.Redis.from_url(self.redis_url, **self.redis_options)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(self.channel)
+                self.last_heard = time.monotonic()  # a new subscription gets a full silence_limit
+                retry_sleep = 1
+                while subscription == self._subscription:
+                    message = pubsub.get_message(timeout=LISTEN_POLL)
+                    if message is not None:
+                        yield message
+            except Exception as error:  # noqa: BLE001 - the listener must outlive any failure
+                log.error("Cannot receive from Redis (%s); retrying in %s s", error, retry_sleep)
+                self.server.sleep(retry_sleep)
+                retry_sleep = min(retry_sleep * 2, RETRY_LIMIT)
+            finally:
+                for connection in (pubsub, client):
+                    try:
+                        if connection is not None:
+                            connection.close()
+                    except Exception:  # noqa: BLE001 - whatever state the connection is in
+                        log.debug("closing the Redis subscription failed", exc_info=True)
 
     def _listen(self):
         for message in super()._listen():
@@ -75,12 +116,10 @@ class MonitoredRedisManager(RedisManager):
         self.restarts += 1
         self.last_heard = time.monotonic()
         if _alive(self.thread):
-            # Break the hanging connection: the listener's own retry loop reconnects.
-            self.connected = False
-            try:
-                self.pubsub.close()
-            except Exception:  # noqa: BLE001 - whatever state the connection is in
-                log.debug("closing the Redis subscription failed", exc_info=True)
+            # The listener notices within LISTEN_POLL, drops its connection and subscribes anew.
+            # (Closing its connection from here is not enough: redis-py may reconnect that
+            # very connection, unsubscribed, and go on waiting on it.)
+            self._subscription += 1
         else:
             self.thread = self.server.start_background_task(self._thread)
         return problem
