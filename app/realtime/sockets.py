@@ -100,11 +100,20 @@ def broadcast_presence(realtime, board):
     )
 
 
-def _presence_change(realtime, board, change, *args):
-    """Apply a presence change and tell the board; without Redis, boards still work, unseen."""
+def _presence_change(realtime, board, change, *args, tell=None):
+    """Apply a presence change; tell the board only when its set of users changed (a
+    board filling up with one user's tabs costs nothing), and ``tell`` (a new
+    subscriber) the current set in any case. Without Redis, boards still work, unseen."""
     try:
+        before = realtime.presence.users(board)
         change(board, *args)
-        broadcast_presence(realtime, board)
+        users = realtime.presence.users(board)
+        if users != before:
+            realtime.socketio.emit("presence", {"sprint": board, "users": users}, to=board_room(board))
+        elif tell is not None:
+            realtime.socketio.server.emit(
+                "presence", {"sprint": board, "users": users}, to=tell, namespace="/", ignore_queue=True
+            )
     except redis.RedisError as error:
         log.warning("Presence of board %s not updated: Redis is unavailable (%s)", board, error)
 
@@ -116,8 +125,11 @@ def on_connect(auth=None):
     if token is None:
         raise ConnectionRefusedError("A valid API token is required.")
     realtime = _realtime()
-    realtime.serving()
     realtime.sockets[request.sid] = SocketUser(token.user.id, token.user.username, token.id, token.expires)
+    # Give the pooled connection back before waiting on the feed, which needs one
+    # itself: a burst of connects must not hold every connection while it waits.
+    db.session.remove()
+    realtime.serving()
     join_room(LOBBY)
     join_room(token_room(token.id))
 
@@ -150,11 +162,14 @@ def on_subscribe(data=None):
     sprint_id = data["sprint"]
     if not -(2**31) <= sprint_id < 2**31 or db.session.get(Sprint, sprint_id) is None:
         return _refuse(f"Sprint {sprint_id} does not exist.")
+    db.session.remove()  # as in on_connect: hold no pooled connection while waiting on the feed
     latest, resync = realtime.feed.replay_and_join(
         request.sid, sprint_id, since, [board_room(sprint_id), ALL_BOARDS]
     )
     user.boards.add(sprint_id)
-    _presence_change(realtime, sprint_id, realtime.presence.join, request.sid, user.username)
+    _presence_change(
+        realtime, sprint_id, realtime.presence.join, request.sid, user.username, tell=request.sid
+    )
     answer = {"ok": True, "seq": latest}
     if resync:
         answer["resync"] = True
