@@ -266,7 +266,7 @@ def bench_lock(wait_s=1800):
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
-            time.sleep(1.0)  # let a benchmark waiting for the lock take its turn
+            time.sleep(0.5)  # let a benchmark waiting for the lock take its turn
     finally:
         os.close(fd)
 

@@ -55,6 +55,7 @@ class Fleet:
         self.errors = []
         self.clients = []
         self.subscribers = []
+        self.readers = []
         self.last_change_ns = 0
         self.closing = False
 
@@ -198,7 +199,7 @@ class Fleet:
             await pubsub.subscribe(self.args.room)
         self.connected += 1
         self.subscribers.append((client, pubsub))
-        asyncio.get_running_loop().create_task(self.read_redis(index, pubsub))
+        self.readers.append(asyncio.get_running_loop().create_task(self.read_redis(index, pubsub)))
         return True
 
     async def read_redis(self, index, pubsub):
@@ -230,12 +231,15 @@ class Fleet:
                 await asyncio.wait_for(client.disconnect(), 5)
 
         await asyncio.gather(*(close(client) for client in self.clients))
-        for client, pubsub in self.subscribers:
-            try:
-                await pubsub.aclose()
-                await client.aclose()
-            except Exception:  # noqa: BLE001, S110
-                pass
+        for reader in self.readers:
+            reader.cancel()
+
+        async def unsubscribe(client, pubsub):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), 2)
+                await asyncio.wait_for(client.aclose(), 2)
+
+        await asyncio.gather(*(unsubscribe(client, pubsub) for client, pubsub in self.subscribers))
 
 
 async def read_commands(fleet):
