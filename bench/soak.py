@@ -17,6 +17,9 @@ empty). At the end, once the writes have stopped, it reports:
 
 * errors: REST writes that failed or answered an unexpected status, socket
   disconnects and reconnects, client resyncs, seconds /healthz was not 200;
+* hints: two more sockets on one board, one per process, send and count a hint
+  twice a second (hints cross processes through Redis): how long the restart
+  interrupted them;
 * lost changes: each client's board compared with the same board read from the
   database through the REST API, and the seqs each client received compared with
   the ``events`` rows its board should have been sent since it subscribed;
@@ -274,6 +277,50 @@ class WriteStats:
 # ------------------------------------------------------------------ monitoring
 
 
+class HintProbe(threading.Thread):
+    """Two more sockets on one board, one on each process: a hint from A twice a second,
+    counted on B. Hints travel through the Socket.IO message queue on Redis, so this
+    shows how long the Redis restart interrupted them."""
+
+    def __init__(self, servers, token, sprint, task, stop):
+        super().__init__(daemon=True, name="hint-probe")
+        import socketio
+
+        self.stop, self.sprint, self.task = stop, sprint, task
+        self.sender = socketio.Client(reconnection=False)
+        self.receiver = socketio.Client(reconnection=False)
+        self.sent, self.refused, self.received = 0, 0, []
+        self.receiver.on("hint", lambda hint: self.received.append(time.monotonic()))
+        for client, server in ((self.sender, servers[0]), (self.receiver, servers[1])):
+            client.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+            client.call("subscribe", {"sprint": sprint, "since": None}, timeout=10)
+        self.started = time.monotonic()
+
+    def run(self):
+        while not self.stop.wait(0.5):
+            try:
+                ack = self.sender.call("hint", {"task": self.task, "action": "dragstart"}, timeout=5)
+            except Exception:  # noqa: BLE001 - counted as refused
+                ack = None
+            self.sent += 1
+            self.refused += not (ack and ack.get("ok"))
+
+    def result(self):
+        times = [self.started, *self.received]
+        gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+        return {
+            "sent": self.sent,
+            "refused": self.refused,
+            "received_on_the_other_process": len(self.received),
+            "longest_gap_s": round(max(gaps), 2) if gaps else None,
+        }
+
+    def close(self):
+        for client in (self.sender, self.receiver):
+            with contextlib.suppress(Exception):
+                client.disconnect()
+
+
 class Monitor(threading.Thread):
     """Once a second: /healthz of each server; every 10 s: the workers' VmRSS."""
 
@@ -329,6 +376,14 @@ def seed(url, database_url):
         for response in pool.map(lambda b: session.post(url + "/api/tasks", json=b, timeout=30), bodies):
             response.raise_for_status()
     return tokens, sprints
+
+
+def session_post(url, tokens, path, body):
+    response = requests.post(
+        url + path, json=body, headers={"Authorization": f"Token {tokens[USERS[0]]}"}, timeout=REQUEST_TIMEOUT
+    )
+    response.raise_for_status()
+    return response.json()
 
 
 def connect_clients(servers, tokens, sprints, count):
@@ -412,7 +467,7 @@ def run(args):
     }
     redis_port = free_port()
     redis_proc = start_redis(redis_port, work_dir, cpu=None)
-    servers, clients = [], []
+    servers, clients, probe = [], [], None
     stop = threading.Event()
     try:
         with migrated_postgres_database() as database_url:
@@ -436,6 +491,11 @@ def run(args):
 
             monitor = Monitor({"A": servers[0], "B": servers[1]}, stop)
             monitor.start()
+            probe_task = session_post(
+                servers[0].url, tokens, "/api/tasks", {"name": "Hinted", "sprint": sprints[0]}
+            )
+            probe = HintProbe(servers, tokens[USERS[0]], sprints[0], probe_task["id"], stop)
+            probe.start()
             stats = WriteStats()
             names = list(tokens)
             writers = [
@@ -469,6 +529,7 @@ def run(args):
             for writer in writers:
                 writer.join(REQUEST_TIMEOUT + 5)
             monitor.join(5)
+            probe.join(10)
             write_seconds = time.monotonic() - started
             log(f"writes stopped after {write_seconds:.0f} s; letting the clients settle")
 
@@ -527,6 +588,7 @@ def run(args):
                         "missing_seqs": dict(list(lost_seqs.items())[:10]),
                         "still_behind_after_settle": len(behind),
                     },
+                    "hints": probe.result(),
                     "health": {
                         "unhealthy_samples": len(monitor.unhealthy),
                         "samples": monitor.unhealthy[:40],
@@ -556,6 +618,8 @@ def run(args):
     finally:
         stop.set()
         log("stopping clients, servers and redis-server")
+        if probe is not None:
+            probe.close()
         with ThreadPoolExecutor(20) as pool:
             list(pool.map(lambda c: c.stop(), clients))
         for server in servers:
@@ -590,6 +654,7 @@ def log_summary(text):
 def summary(result):
     writes, clients, memory = result["writes"], result["clients"], result["memory_kb"]
     latency, restart, settings = writes["latency_ms"], result["redis_restart"], result["settings"]
+    hints = result["hints"]
     start, end, grown = memory["worker_rss_start"], memory["worker_rss_end"], memory["growth"]
     growth = ", ".join(f"{name} {start[name]} -> {end[name]} ({grown[name]:+d})" for name in "AB")
     logs = ", ".join(
@@ -612,6 +677,8 @@ def summary(result):
         f"connect failures {len(result['connect']['failures'])}",
         f"lost changes: boards differing from the database {clients['boards_differing_from_database']}, "
         f"clients missing seqs {clients['clients_missing_seqs']} (settled in {clients['settle_s']} s)",
+        f"hints A -> B: {hints['sent']} sent, {hints['refused']} refused, "
+        f"{hints['received_on_the_other_process']} received on B, longest gap {hints['longest_gap_s']} s",
         f"/healthz not 200: {result['health']['unhealthy_samples']} of about "
         f"{2 * int(result['write_seconds'])} samples",
         f"worker VmRSS kB, after connecting -> at the end: {growth}",

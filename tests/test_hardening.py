@@ -47,7 +47,6 @@ from tests.servers import (
 from tests.socket_helpers import Socket
 
 TOO_MANY = "Too many failed logins; wait before trying again."
-LOGIN_FAILED = "Unable to log in with the provided credentials."
 
 
 def basic(username, password):

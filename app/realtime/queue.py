@@ -21,7 +21,7 @@ PUBLISH_TIMEOUT = 2  # seconds
 LISTEN_POLL = 1.0  # seconds
 # Longest pause between attempts to subscribe while Redis is down: once it is back,
 # hints and presence flow again within this long.
-RETRY_LIMIT = 5  # seconds
+RETRY_LIMIT = 2  # seconds
 
 
 def _alive(task):
