@@ -259,7 +259,8 @@ export class Board {
     clearTimeout(previous?.timer);
     const override = { body, pending, seen: pending ? [] : previous?.seen || [], timer: null };
     if (!pending) {
-      if (override.seen.some((seen) => seen && sameTask(seen, body))) {
+      const current = this.server.get(id);
+      if ((current && sameTask(current, body)) || override.seen.some((seen) => seen && sameTask(seen, body))) {
         // The echo came before the answer: the server's copy is at least as new.
         this.overrides.delete(id);
         this.refreshTask(id);
