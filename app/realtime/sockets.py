@@ -88,6 +88,20 @@ def handler(event):
     return decorate
 
 
+def for_connected_socket(f):
+    """Pass a handler this process's realtime state and the socket's user; refuse unknown sockets."""
+
+    @functools.wraps(f)
+    def wrapped(data=None):
+        realtime = _realtime()
+        user = realtime.sockets.get(request.sid)
+        if user is None:
+            return _refuse("Not connected.")
+        return f(realtime, user, data)
+
+    return wrapped
+
+
 def register(socketio):
     """Install the handlers on ``socketio``'s current server (it is new after each init_app)."""
     for event, function in _HANDLERS.items():
@@ -147,11 +161,8 @@ def on_disconnect(reason=None):
 
 
 @handler("subscribe")
-def on_subscribe(data=None):
-    realtime = _realtime()
-    user = realtime.sockets.get(request.sid)
-    if user is None:
-        return _refuse("Not connected.")
+@for_connected_socket
+def on_subscribe(realtime, user, data=None):
     if not subscribe_limit.allow(request.sid):
         return _refuse("Too many requests; slow down.")
     if not isinstance(data, dict) or not _integer(data.get("sprint")):
@@ -177,11 +188,8 @@ def on_subscribe(data=None):
 
 
 @handler("unsubscribe")
-def on_unsubscribe(data=None):
-    realtime = _realtime()
-    user = realtime.sockets.get(request.sid)
-    if user is None:
-        return _refuse("Not connected.")
+@for_connected_socket
+def on_unsubscribe(realtime, user, data=None):
     if not isinstance(data, dict) or not _integer(data.get("sprint")):
         return _refuse('Expected {"sprint": id}.')
     sprint_id = data["sprint"]
@@ -196,11 +204,8 @@ def on_unsubscribe(data=None):
 
 
 @handler("hint")
-def on_hint(data=None):
-    realtime = _realtime()
-    user = realtime.sockets.get(request.sid)
-    if user is None:
-        return _refuse("Not connected.")
+@for_connected_socket
+def on_hint(realtime, user, data=None):
     if not hint_limit.allow(request.sid):
         return _refuse("Too many hints; slow down.")
     if (
