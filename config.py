@@ -61,8 +61,10 @@ class Config:
     RESTX_MASK_SWAGGER = False
     SWAGGER_UI_DOC_EXPANSION = "list"
     JSON_SORT_KEYS = False
-    # Where links in change events made outside a request (CLI, scripts) point.
-    PUBLIC_URL = os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    # The site's address, e.g. https://board.example.com: every link in API bodies and
+    # change events is built from it. Unset: responses link to the host they were asked
+    # for, and links in change events (stored and broadcast) are paths only.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
     # How often each process reads the change log when no wake-up message came.
     EVENT_POLL_INTERVAL = float(os.environ.get("EVENT_POLL_INTERVAL") or 1.0)
     # Changes older than this are pruned by `flask prune-events`; older `since` gets a resync.
@@ -80,6 +82,17 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage must not lock everyone out
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    # Abuse limits: one client must not starve a process (docs/security.md).
+    # Password checks hashing at once, each in a worker thread off the event loop.
+    PASSWORD_HASH_CONCURRENCY = int(os.environ.get("PASSWORD_HASH_CONCURRENCY") or 2)
+    # Seconds a client has to send a whole request body; then 408 and the connection is closed.
+    REQUEST_BODY_TIMEOUT = float(os.environ.get("REQUEST_BODY_TIMEOUT") or 30)
+    # Seconds an Engine.IO connection may stay open without a connected (authenticated) socket.
+    SOCKET_CONNECT_TIMEOUT = float(os.environ.get("SOCKET_CONNECT_TIMEOUT") or 10)
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (werkzeug's ProxyFix); 0: none.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
+    # Strict-Transport-Security max-age in seconds, sent in production; 0 turns it off.
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 365 * 24 * 3600)
     PAGE_SIZE = 25
     MAX_PAGE_SIZE = 100
 
@@ -94,6 +107,8 @@ class TestingConfig(Config):
     REDIS_URL = None  # tests that need Redis ask for it explicitly
     SECRET_KEY = "testing-secret-key"  # noqa: S105
     SOCKETIO_ASYNC_MODE = "threading"
+    # The test client's host, so that links read the same in responses and in change events.
+    PUBLIC_URL = "http://localhost"
     # Fast hashing: the suite creates thousands of users.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105
 

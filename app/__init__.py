@@ -47,11 +47,10 @@ def create_app(config_class=None, **overrides):
         check_production_config(app.config)
     _fill_in_defaults(app)
 
-    db.init_app(app)
+    from app import database
+
+    database.init_app(app, db, migrate)
     limiter.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
-    with app.app_context():
-        _configure_sqlite(db.engine)
 
     from app import errors, security
 
@@ -74,47 +73,10 @@ def create_app(config_class=None, **overrides):
 
     cli.register(app)
 
-    socketio.init_app(
-        app,
-        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        client_manager=_socket_manager(app.config),
-        cors_allowed_origins=_origin_check(app.config["CORS_ALLOWED_ORIGINS"]),
-        max_http_buffer_size=app.config["SOCKET_MAX_MESSAGE"],
-    )
     from app import realtime
 
     realtime.init_app(app, socketio)
     return app
-
-
-def _socket_manager(config):
-    """Redis carries hints and presence between processes; without it, one process in memory.
-
-    Made here rather than by Flask-SocketIO so that every app gets its own (the
-    extension would keep the first one) and Redis calls give up quickly when it is down.
-    """
-    if not config["REDIS_URL"]:
-        return None
-    from app.realtime.queue import MonitoredRedisManager
-
-    return MonitoredRedisManager(
-        config["REDIS_URL"],
-        channel=f"{config['REDIS_PREFIX']}:socketio",
-        redis_options={"socket_connect_timeout": 1, "health_check_interval": 10},
-        silence_limit=3 * config["HOUSEKEEPING_INTERVAL"],
-    )
-
-
-def _origin_check(allowed_origins):
-    """Sockets from this site's own origin, and from the configured ones, are allowed."""
-    if not allowed_origins:
-        return None  # Engine.IO's default: same origin only
-
-    def is_allowed(origin, environ):
-        same_origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-        return origin == same_origin or origin in allowed_origins
-
-    return is_allowed
 
 
 def _fill_in_defaults(app):
@@ -128,18 +90,3 @@ def _fill_in_defaults(app):
     if not app.config.get("SECRET_KEY"):
         log.warning("SECRET_KEY is not set: using a random key that changes on every start")
         app.config["SECRET_KEY"] = random_secret_key()
-
-
-def _configure_sqlite(engine):
-    """SQLite enforces foreign keys only when asked; WAL lets readers run beside a writer."""
-    if engine.dialect.name != "sqlite":
-        return
-
-    @sa.event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, connection_record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=20000")
-        if engine.url.database and engine.url.database != ":memory:":
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()

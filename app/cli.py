@@ -1,4 +1,5 @@
-"""Command-line tasks: ``flask --app wsgi create-user`` and ``seed-demo``."""
+"""Command-line tasks: ``flask --app wsgi create-user``, ``create-project``, ``add-member``,
+``seed-demo`` and ``prune-events``."""
 
 import re
 from datetime import date, timedelta
@@ -7,13 +8,15 @@ import click
 import sqlalchemy as sa
 
 from app import db
-from app.models import Sprint, Status, Task, User
+from app.models import Membership, Project, Role, Sprint, Status, Task, User
 from app.realtime.changelog import prune_log
 
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
 
 DEMO_PASSWORD = "scrum-demo"  # noqa: S105  (printed for anyone to try the demo)
 DEMO_USERS = [("alice", "Alice Archer"), ("bob", "Bob Baker"), ("carol", "Carol Chen")]
+DEMO_PROJECT_NAME = "Demo team"
+ROLE_OPTION = click.Choice([role.value for role in Role])
 DEMO_SPRINT_NAME = "Demo sprint"
 DEMO_TASKS = [
     # name, status, assigned (index into DEMO_USERS), in the sprint?
@@ -42,26 +45,90 @@ def create_user(username, password, full_name=""):
     return user
 
 
+def find_project(name):
+    project = db.session.scalar(sa.select(Project).where(Project.name == name))
+    if project is None:
+        raise click.ClickException(f'There is no project named "{name}".')
+    return project
+
+
+def find_user(username):
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f'There is no user named "{username}".')
+    return user
+
+
+def create_project(name, admin):
+    if not name.strip() or len(name) > 100:
+        raise click.ClickException("A project name has 1 to 100 characters.")
+    if db.session.scalar(sa.select(Project.id).where(Project.name == name)) is not None:
+        raise click.ClickException(f'A project named "{name}" already exists.')
+    project = Project(name=name)
+    db.session.add(project)
+    db.session.add(Membership(project=project, user=admin, role=Role.ADMIN.value))
+    return project
+
+
+def add_member(project, user, role):
+    """Add ``user`` to ``project`` with ``role``, or change their role; the last admin stays one."""
+    membership = db.session.scalar(
+        sa.select(Membership).where(Membership.project_id == project.id, Membership.user_id == user.id)
+    )
+    if membership is None:
+        db.session.add(Membership(project=project, user=user, role=role))
+        return
+    admins = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Membership.project_id == project.id, Membership.role == Role.ADMIN.value
+        )
+    )
+    if membership.role == Role.ADMIN and role != Role.ADMIN and admins <= 1:
+        raise click.ClickException("A project needs at least one admin.")
+    membership.role = role
+
+
 def seed_demo():
-    """Add the demo users, a current sprint and its tasks, unless they are already there."""
+    """Add the demo users, their project, a current sprint and its tasks, unless they are already there."""
     users = []
     for username, full_name in DEMO_USERS:
         user = db.session.scalar(sa.select(User).where(User.username == username))
         if user is None:
             user = create_user(username, DEMO_PASSWORD, full_name)
         users.append(user)
-    if db.session.scalar(sa.select(Sprint.id).where(Sprint.name == DEMO_SPRINT_NAME)) is not None:
+    project = db.session.scalar(sa.select(Project).where(Project.name == DEMO_PROJECT_NAME))
+    if project is None:
+        project = create_project(DEMO_PROJECT_NAME, users[0])
+        project.description = "The demo team's board."
+        for user in users[1:]:
+            db.session.add(Membership(project=project, user=user, role=Role.MEMBER.value))
+    if (
+        db.session.scalar(
+            sa.select(Sprint.id).where(Sprint.project_id == project.id, Sprint.name == DEMO_SPRINT_NAME)
+        )
+        is not None
+    ):
         db.session.commit()
         return False
+    db.session.flush()
     end = date.today() + timedelta(days=10)
-    while db.session.scalar(sa.select(Sprint.id).where(Sprint.end == end)) is not None:
+    while (
+        db.session.scalar(sa.select(Sprint.id).where(Sprint.project_id == project.id, Sprint.end == end))
+        is not None
+    ):
         end += timedelta(days=1)
-    sprint = Sprint(name=DEMO_SPRINT_NAME, description="A two-week sprint to try the board.", end=end)
+    sprint = Sprint(
+        project_id=project.id,
+        name=DEMO_SPRINT_NAME,
+        description="A two-week sprint to try the board.",
+        end=end,
+    )
     db.session.add(sprint)
     today = date.today()
     for order, (name, status, user_index, in_sprint) in enumerate(DEMO_TASKS):
         db.session.add(
             Task(
+                project_id=project.id,
                 name=name,
                 sprint=sprint if in_sprint else None,
                 status=status,
@@ -81,11 +148,35 @@ def register(app):
     @click.argument("username")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     @click.option("--full-name", default="", help="The name shown on the board.")
-    def create_user_command(username, password, full_name):
+    @click.option("--project", "project_name", default=None, help="Add the user to this project (by name).")
+    @click.option("--role", type=ROLE_OPTION, default="member", show_default=True, help="Role in --project.")
+    def create_user_command(username, password, full_name, project_name, role):
         """Create a user who can log in to the board and the API."""
-        create_user(username, password, full_name)
+        project = find_project(project_name) if project_name is not None else None
+        user = create_user(username, password, full_name)
+        if project is not None:
+            add_member(project, user, role)
         db.session.commit()
-        click.echo(f'Created user "{username}".')
+        click.echo(f'Created user "{username}"' + (f' in "{project.name}" as {role}.' if project else "."))
+
+    @app.cli.command("create-project")
+    @click.argument("name")
+    @click.option("--admin", "admin_username", required=True, help="The username of its first admin.")
+    def create_project_command(name, admin_username):
+        """Create a project with its first admin."""
+        create_project(name, find_user(admin_username))
+        db.session.commit()
+        click.echo(f'Created project "{name}" with admin "{admin_username}".')
+
+    @app.cli.command("add-member")
+    @click.argument("project_name", metavar="PROJECT")
+    @click.argument("username")
+    @click.option("--role", type=ROLE_OPTION, default="member", show_default=True)
+    def add_member_command(project_name, username, role):
+        """Add a user to a project (by name), or change their role in it."""
+        add_member(find_project(project_name), find_user(username), role)
+        db.session.commit()
+        click.echo(f'"{username}" is now {role} of "{project_name}".')
 
     @app.cli.command("prune-events")
     @click.option(

@@ -1,4 +1,5 @@
-"""Database models: users, their API tokens, sprints and tasks."""
+"""Database models: users and their API tokens, projects and their members, sprints, tasks,
+and the change log."""
 
 import enum
 import hashlib
@@ -53,14 +54,6 @@ class Versioned:
     @property
     def etag(self):
         return f'"{self.__tablename__}-{self.id}-{self.version}"'
-
-
-@sa.event.listens_for(so.Session, "before_flush")
-def _bump_versions(session, flush_context, instances):
-    """Every real change to a versioned row, from any code path, gets a new ETag."""
-    for obj in session.dirty:
-        if isinstance(obj, Versioned) and session.is_modified(obj, include_collections=False):
-            obj.version = (obj.version or 0) + 1
 
 
 class User(db.Model):
@@ -119,13 +112,62 @@ class Token(db.Model):
         self.revoked = utcnow()
 
 
-class Sprint(Versioned, db.Model):
-    __tablename__ = "sprints"
+class Role(enum.StrEnum):
+    """A member's role in a project: viewers read, members also write, admins also manage."""
+
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+    def can_write(self):
+        return self != Role.VIEWER
+
+
+class Project(Versioned, db.Model):
+    """A team's space: its sprints, tasks and members. Users see only their projects."""
+
+    __tablename__ = "projects"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100), unique=True)
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    created: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    # The caller's role, filled in by the query that loads the project (see access.py).
+    role: so.Mapped[str | None] = so.query_expression()
+
+    def __repr__(self):
+        return f"<Project {self.id} {self.name!r}>"
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "user_id", name="uq_memberships_project_user"),
+        sa.CheckConstraint("role IN ('admin', 'member', 'viewer')", name="role_known"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    project_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: so.Mapped[str] = so.mapped_column(sa.String(10))
+
+    project: so.Mapped[Project] = so.relationship()
+    user: so.Mapped[User] = so.relationship(lazy="joined")
+
+    def __repr__(self):
+        return f"<Membership {self.user_id} in {self.project_id} as {self.role}>"
+
+
+class Sprint(Versioned, db.Model):
+    __tablename__ = "sprints"
+    __table_args__ = (sa.UniqueConstraint("project_id", "end", name="uq_sprints_project_end"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    project_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("projects.id", ondelete="RESTRICT"))
     name: so.Mapped[str] = so.mapped_column(sa.String(100), default="", server_default="")
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
-    end: so.Mapped[date] = so.mapped_column(unique=True)
+    end: so.Mapped[date]
 
     # The database refuses to delete a sprint that still has tasks (ON DELETE RESTRICT).
     tasks: so.WriteOnlyMapped["Task"] = so.relationship(back_populates="sprint", passive_deletes="all")
@@ -160,6 +202,9 @@ class Task(Versioned, db.Model):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    project_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("projects.id", ondelete="RESTRICT"), index=True
+    )
     name: so.Mapped[str] = so.mapped_column(sa.String(100))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     sprint_id: so.Mapped[int | None] = so.mapped_column(
@@ -191,14 +236,19 @@ class Event(db.Model):
     """The change log: one row per add, update or remove, written in the same
     transaction as the change. ``seq`` orders every change across the system.
 
-    ``board`` is the sprint whose board the change concerns (for a task, its
-    sprint), ``previous_board`` the sprint a task moved out of, and
-    ``all_boards`` marks backlog tasks, which every board shows.
+    ``project`` is the project the change belongs to (None for users and
+    tokens), ``board`` the sprint whose board the change concerns (for a task,
+    its sprint), ``previous_board`` the sprint a task moved out of, and
+    ``all_boards`` marks backlog tasks, which every board of the project shows.
+    ``subject`` is the user a membership change is about.
     """
 
     __tablename__ = "events"
-    # Never reuse a number on SQLite either, even after the newest rows are pruned.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        sa.Index("ix_events_project_seq", "project", "seq"),
+        # Never reuse a number on SQLite either, even after the newest rows are pruned.
+        {"sqlite_autoincrement": True},
+    )
 
     seq: so.Mapped[int] = so.mapped_column(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
@@ -208,6 +258,8 @@ class Event(db.Model):
     action: so.Mapped[str] = so.mapped_column(sa.String(20))
     body: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
     actor: so.Mapped[str | None] = so.mapped_column(sa.String(150))
+    project: so.Mapped[int | None]
+    subject: so.Mapped[str | None] = so.mapped_column(sa.String(150))
     board: so.Mapped[int | None]
     previous_board: so.Mapped[int | None]
     all_boards: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())

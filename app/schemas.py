@@ -4,7 +4,6 @@ import re
 from datetime import date
 
 import sqlalchemy as sa
-from flask import url_for
 from marshmallow import (
     RAISE,
     Schema,
@@ -16,8 +15,9 @@ from marshmallow import (
     validates_schema,
 )
 
-from app import db
-from app.models import STATUS_LABELS, Sprint, Status, User
+from app import access, db
+from app.links import link
+from app.models import STATUS_LABELS, Project, Role, Sprint, Status, User
 
 NON_FIELD_ERRORS = "non_field_errors"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -109,8 +109,45 @@ class ModelSchema(Schema):
         raise error
 
 
-class SprintSchema(ModelSchema):
+class ProjectPart:
+    """The ``project`` field of sprints and tasks, resolved against the caller's projects.
+
+    On create it may be left out when the caller can write to exactly one project;
+    afterwards it never changes. A project the caller is not a member of is refused
+    exactly as one that does not exist. A viewer's write is refused with 403.
+    """
+
+    def resolve_project(self, data, errors, implied=None):
+        """Set ``data["project_id"]`` (on create); ``implied`` is the project a sprint gives."""
+        if self.instance is not None:
+            if "project_id" in data and data["project_id"] != self.instance.project_id:
+                errors["project"] = [MOVE_PROJECT]
+            data["project_id"] = self.instance.project_id
+            return
+        given = data.get("project_id")
+        if given is not None and implied is not None and given != implied:
+            errors["project"] = ["The sprint belongs to another project."]
+            return
+        project_id = given if given is not None else implied
+        if project_id is None:
+            project_id = access.default_project()
+            if project_id is None:
+                errors["project"] = ["This field is required: you can write to several projects."]
+                return
+        role = access.role_in(project_id)
+        if role is None:
+            errors["project"] = [f"Project {project_id} does not exist."]
+            return
+        access.require_writer(role)
+        data["project_id"] = project_id
+
+
+MOVE_PROJECT = "Cannot move to another project."
+
+
+class SprintSchema(ProjectPart, ModelSchema):
     id = fields.Integer(dump_only=True)
+    project = WholeNumber(attribute="project_id", validate=INT32)
     name = Text(validate=max_length(100))
     description = Text()
     end = IsoDate(required=True)
@@ -118,12 +155,17 @@ class SprintSchema(ModelSchema):
 
     def get_links(self, sprint):
         return {
-            "self": url_for("api.sprint", sprint_id=sprint.id, _external=True),
-            "tasks": url_for("api.tasks", sprint=sprint.id, _external=True),
+            "self": link("api.sprint", sprint_id=sprint.id),
+            "tasks": link("api.tasks", sprint=sprint.id),
+            "project": link("api.project", project_id=sprint.project_id),
         }
 
-    @validates_schema
-    def validate_end(self, data, **kwargs):
+    @validates_schema(skip_on_field_errors=True)
+    def validate_project_and_end(self, data, **kwargs):
+        errors = {}
+        self.resolve_project(data, errors)
+        if errors:
+            raise ValidationError(errors)
         if "end" not in data:
             return
         end = data["end"]
@@ -132,15 +174,19 @@ class SprintSchema(ModelSchema):
             return
         if end < date.today():
             raise ValidationError("End date cannot be in the past.", "end")
-        clash = sa.select(Sprint.id).where(Sprint.end == end)
+        clash = sa.select(Sprint.id).where(Sprint.project_id == data["project_id"], Sprint.end == end)
         if self.instance is not None:
             clash = clash.where(Sprint.id != self.instance.id)
         if db.session.scalar(clash) is not None:
-            raise ValidationError("A sprint with this end date already exists.", "end")
+            raise ValidationError(SPRINT_END_TAKEN, "end")
 
 
-class TaskSchema(ModelSchema):
+SPRINT_END_TAKEN = "A sprint with this end date already exists."
+
+
+class TaskSchema(ProjectPart, ModelSchema):
     id = fields.Integer(dump_only=True)
+    project = WholeNumber(attribute="project_id", validate=INT32)
     name = Text(required=True, validate=not_blank_max_length(100))
     description = Text()
     sprint = WholeNumber(attribute="sprint_id", allow_none=True, validate=INT32)
@@ -163,32 +209,34 @@ class TaskSchema(ModelSchema):
 
     def get_links(self, task):
         return {
-            "self": url_for("api.task", task_id=task.id, _external=True),
-            "sprint": (
-                url_for("api.sprint", sprint_id=task.sprint_id, _external=True)
-                if task.sprint_id is not None
-                else None
-            ),
+            "self": link("api.task", task_id=task.id),
+            "sprint": link("api.sprint", sprint_id=task.sprint_id) if task.sprint_id is not None else None,
             "assigned": (
-                url_for("api.user", username=task.assigned.username, _external=True)
-                if task.assigned is not None
-                else None
+                link("api.user", username=task.assigned.username) if task.assigned is not None else None
             ),
+            "project": link("api.project", project_id=task.project_id),
         }
 
     @validates_schema(skip_on_field_errors=True)
     def validate_references(self, data, **kwargs):
         errors = {}
+        sprint = None
         if data.get("sprint_id") is not None:
-            sprint = db.session.get(Sprint, data["sprint_id"])
+            sprint, _ = access.find(Sprint, data["sprint_id"])
             if sprint is None:
                 errors["sprint"] = [f"Sprint {data['sprint_id']} does not exist."]
+        if not errors:
+            self.resolve_project(data, errors, implied=sprint.project_id if sprint is not None else None)
+        project_id = None if errors else data["project_id"]
+        if sprint is not None and project_id is not None:
+            if sprint.project_id != project_id:
+                errors["project"] = ["The sprint belongs to another project."]
             else:
                 data["sprint"] = sprint
                 message = self._sprint_move_error(sprint)
                 if message:
                     errors["sprint"] = [message]
-        elif "sprint_id" in data:
+        elif "sprint_id" in data and data["sprint_id"] is None:
             data["sprint"] = None
             message = self._sprint_move_error(None)
             if message:
@@ -197,10 +245,19 @@ class TaskSchema(ModelSchema):
             user = db.session.scalar(sa.select(User).where(User.username == data["assigned"]))
             if user is None:
                 errors["assigned"] = [f'User "{data["assigned"]}" does not exist.']
+            elif (
+                project_id is not None
+                and self._newly_assigned(user)
+                and access.role_in(project_id, user_id=user.id) is None
+            ):
+                errors["assigned"] = [f'User "{data["assigned"]}" is not a member of this project.']
             else:
                 data["assigned"] = user
         if errors:
             raise ValidationError(errors)
+
+    def _newly_assigned(self, user):
+        return self.instance is None or self.instance.assigned_id != user.id
 
     def _sprint_move_error(self, sprint):
         task = self.instance
@@ -244,9 +301,60 @@ class UserSchema(ModelSchema):
 
     def get_links(self, user):
         return {
-            "self": url_for("api.user", username=user.username, _external=True),
-            "tasks": url_for("api.tasks", assigned=user.username, _external=True),
+            "self": link("api.user", username=user.username),
+            "tasks": link("api.tasks", assigned=user.username),
         }
+
+
+ROLE_CHOICES = [role.value for role in Role]
+
+
+class ProjectSchema(ModelSchema):
+    id = fields.Integer(dump_only=True)
+    name = Text(required=True, validate=not_blank_max_length(100))
+    description = Text()
+    role = fields.String(dump_only=True)
+    links = fields.Method("get_links", dump_only=True)
+
+    def get_links(self, project):
+        return {
+            "self": link("api.project", project_id=project.id),
+            "sprints": link("api.sprints", project=project.id),
+            "tasks": link("api.tasks", project=project.id),
+            "members": link("api.members", project_id=project.id),
+        }
+
+    @validates_schema(skip_on_field_errors=True)
+    def validate_name(self, data, **kwargs):
+        if "name" not in data or (self.instance is not None and self.instance.name == data["name"]):
+            return
+        clash = sa.select(Project.id).where(Project.name == data["name"])
+        if db.session.scalar(clash) is not None:
+            raise ValidationError(PROJECT_NAME_TAKEN, "name")
+
+
+PROJECT_NAME_TAKEN = "A project with this name already exists."
+
+
+class MemberSchema(Schema):
+    """A membership as the API shows it: the user and their role in the project."""
+
+    class Meta:
+        ordered = True
+
+    username = fields.Function(lambda membership: membership.user.username)
+    full_name = fields.Function(lambda membership: membership.user.full_name)
+    role = fields.String()
+    links = fields.Function(lambda membership: {"user": link("api.user", username=membership.user.username)})
+
+
+class RoleRequestSchema(Schema):
+    role = fields.String(
+        required=True, validate=validate.OneOf(ROLE_CHOICES, error="Must be one of: admin, member, viewer.")
+    )
+
+    class Meta:
+        unknown = RAISE
 
 
 class TokenRequestSchema(Schema):
@@ -260,6 +368,9 @@ class TokenRequestSchema(Schema):
 sprint_schema = SprintSchema()
 task_schema = TaskSchema()
 user_schema = UserSchema()
+project_schema = ProjectSchema()
+member_schema = MemberSchema()
+role_request_schema = RoleRequestSchema()
 token_request_schema = TokenRequestSchema()
 
 

@@ -64,10 +64,11 @@ def unchanged(snapshot):
 STATUS_DISPLAY = {1: "Not Started", 2: "In Progress", 3: "Testing", 4: "Done"}
 
 
-def task_body(task_id, name="Task", **fields):
-    """The API's view of a task: the defaults, with ``fields`` changed."""
+def task_body(task_id, name="Task", project=1, **fields):
+    """The API's view of a task: the defaults, with ``fields`` changed (in project 1, "Team")."""
     body = {
         "id": task_id,
+        "project": project,
         "name": name,
         "description": "",
         "sprint": None,
@@ -85,5 +86,6 @@ def task_body(task_id, name="Task", **fields):
         "self": f"{BASE}/api/tasks/{task_id}",
         "sprint": f"{BASE}/api/sprints/{sprint}" if sprint is not None else None,
         "assigned": f"{BASE}/api/users/{assigned}" if assigned is not None else None,
+        "project": f"{BASE}/api/projects/{project}",
     }
     return body

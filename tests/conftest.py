@@ -1,5 +1,9 @@
 """Fixtures: the app on SQLite (default) or PostgreSQL (``TEST_DATABASE_URL``),
-a test client, and factories for users, tokens, sprints and tasks.
+a test client, and factories for users, tokens, projects, sprints and tasks.
+
+Users made by ``make_user`` are members of one project, "Team", which holds the
+sprints and tasks the factories make unless told otherwise: the single-team
+use of the board, where nobody needs to name a project.
 
 No app context stays pushed during a test: every request gets a fresh one, as
 in production, and factories open their own.
@@ -14,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from app import create_app, db
-from app.models import Sprint, Task, Token, User
+from app.models import Membership, Project, Sprint, Task, Token, User
 from config import TestingConfig, database_url
 from tests import services
 
@@ -68,15 +72,34 @@ def is_postgres(database_uri):
     return make_url(database_uri).get_backend_name() == "postgresql"
 
 
+TEAM = "Team"
+
+
+def project_id_named(name):
+    """The id of the project with this name, made if it does not exist (inside an app context)."""
+    project_id = db.session.scalar(sa.select(Project.id).where(Project.name == name))
+    if project_id is None:
+        project = Project(name=name)
+        db.session.add(project)
+        db.session.flush()
+        project_id = project.id
+    return project_id
+
+
 @pytest.fixture
 def make_user(app):
-    """``make_user("alice")`` → an object with id, username and password."""
+    """``make_user("alice")`` → an object with id, username and password; a member of
+    ``project`` ("Team" by default; None for no project) with ``role``."""
 
-    def make(username="alice", password="correct horse", full_name="", is_active=True):
+    def make(
+        username="alice", password="correct horse", full_name="", is_active=True, project=TEAM, role="member"
+    ):
         with app.app_context():
             user = User(username=username, full_name=full_name, is_active=is_active)
             user.set_password(password)
             db.session.add(user)
+            if project is not None:
+                db.session.add(Membership(project_id=project_id_named(project), user=user, role=role))
             db.session.commit()
             return SimpleNamespace(id=user.id, username=username, password=password)
 
@@ -114,9 +137,10 @@ def make_sprint(app):
     a past ``end`` is allowed here (the API refuses it), to set up ended sprints."""
     counter = iter(range(1, 10_000))
 
-    def make(end=None, name="Sprint", description=""):
+    def make(end=None, name="Sprint", description="", project=TEAM):
         with app.app_context():
             sprint = Sprint(
+                project_id=project_id_named(project),
                 name=name,
                 description=description,
                 end=end or date.today() + timedelta(days=13 + next(counter)),
@@ -130,10 +154,15 @@ def make_sprint(app):
 
 @pytest.fixture
 def make_task(app):
-    """``make_task(name=…, sprint_id=…, status=…, …)`` → the new task's id (no validation)."""
+    """``make_task(name=…, sprint_id=…, status=…, …)`` → the new task's id (no validation).
+    It belongs to its sprint's project, else to ``project`` ("Team")."""
 
-    def make(name="Task", **fields):
+    def make(name="Task", project=TEAM, **fields):
         with app.app_context():
+            if fields.get("sprint_id") is not None:
+                fields["project_id"] = db.session.get(Sprint, fields["sprint_id"]).project_id
+            else:
+                fields.setdefault("project_id", project_id_named(project))
             if "assigned" in fields and isinstance(fields["assigned"], str):
                 fields["assigned"] = db.session.scalar(
                     sa.select(User).where(User.username == fields["assigned"])
@@ -142,6 +171,22 @@ def make_task(app):
             db.session.add(task)
             db.session.commit()
             return task.id
+
+    return make
+
+
+@pytest.fixture
+def make_project(app):
+    """``make_project("Apollo", alice="admin", bob="viewer")`` → the new project's id."""
+
+    def make(name, **roles):
+        with app.app_context():
+            project_id = project_id_named(name)
+            for username, role in roles.items():
+                user_id = db.session.scalar(sa.select(User.id).where(User.username == username))
+                db.session.add(Membership(project_id=project_id, user_id=user_id, role=role))
+            db.session.commit()
+            return project_id
 
     return make
 

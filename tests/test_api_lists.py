@@ -5,6 +5,7 @@ import pytest
 from app import db
 from app.models import Sprint, Task, User
 from tests.api_helpers import BASE, QUERY_MESSAGE, assert_error, in_days, names
+from tests.conftest import TEAM, project_id_named
 
 BAD_PAGE = "Must be between 1 and 2147483647."
 
@@ -12,10 +13,11 @@ BAD_PAGE = "Must be between 1 and 2147483647."
 def fill(app, kind, count):
     """Add ``count`` more sprints, tasks or users (a bob-000, bob-001… sequence) in one commit."""
     with app.app_context():
+        team = project_id_named(TEAM)
         if kind == "sprints":
-            rows = [Sprint(name=f"S{i:03}", end=in_days(100 + i)) for i in range(count)]
+            rows = [Sprint(project_id=team, name=f"S{i:03}", end=in_days(100 + i)) for i in range(count)]
         elif kind == "tasks":
-            rows = [Task(name=f"T{i:03}", order=i) for i in range(count)]
+            rows = [Task(project_id=team, name=f"T{i:03}", order=i) for i in range(count)]
         else:
             rows = [User(username=f"bob-{i:03}") for i in range(count)]
         db.session.add_all(rows)

@@ -8,15 +8,17 @@ IN_PAST = {"end": ["End date cannot be in the past."]}
 DUPLICATE = {"end": ["A sprint with this end date already exists."]}
 
 
-def sprint_body(sprint_id, name, end, description=""):
+def sprint_body(sprint_id, name, end, description="", project=1):
     return {
         "id": sprint_id,
+        "project": project,
         "name": name,
         "description": description,
         "end": end,
         "links": {
             "self": f"{BASE}/api/sprints/{sprint_id}",
             "tasks": f"{BASE}/api/tasks?sprint={sprint_id}",
+            "project": f"{BASE}/api/projects/{project}",
         },
     }
 

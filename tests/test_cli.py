@@ -150,7 +150,7 @@ class TestSeedDemo:
 
     def test_finds_a_free_end_date(self, app, make_sprint):
         taken = date.today() + timedelta(days=10)
-        make_sprint(end=taken, name="Already there")
+        make_sprint(end=taken, name="Already there", project="Demo team")
         result = run(app, "seed-demo")
         assert result.exit_code == 0, result.output
         with app.app_context():

@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 from flask_restx import Api
 
-from app.api import sprints, tasks, tokens, users
+from app.api import projects, sprints, tasks, tokens, users
 from app.api.docs import ERROR
 from app.errors import handle_unexpected
 
@@ -22,7 +22,11 @@ api = JsonErrorApi(
     bp,
     version="1.0",
     title="Scrum board API",
-    description="Sprints, tasks and users of the live scrum board.",
+    description=(
+        "Projects, sprints, tasks and users of the live scrum board. Every sprint and task belongs to a "
+        "project; a user sees only the projects they are a member of. Roles: viewers read, members also "
+        "write sprints and tasks, admins also manage the project and its members."
+    ),
     doc="/docs",
     authorizations={
         "token": {
@@ -45,6 +49,7 @@ def docs_page():
 
 api.add_model("Error", ERROR)
 api.add_namespace(tokens.ns, path="/token")
+api.add_namespace(projects.ns, path="/projects")
 api.add_namespace(sprints.ns, path="/sprints")
 api.add_namespace(tasks.ns, path="/tasks")
 api.add_namespace(users.ns, path="/users")

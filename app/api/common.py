@@ -8,7 +8,7 @@ from flask import current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from app import db
+from app import access, db
 from app.errors import ApiError, ValidationFailed
 from app.schemas import ISO_DATE, load
 
@@ -31,25 +31,6 @@ def validated(schema_class, data, instance=None, partial=False):
         return load(schema_class, data, instance=instance, partial=partial)
     except ValidationError as error:
         raise ValidationFailed(error.messages) from None
-
-
-def get_or_404(model, object_id, lock=False):
-    """The row with this id; ``lock`` takes a row lock (PostgreSQL) for a read-modify-write."""
-    obj = None
-    # Ids are 32-bit: a larger one cannot exist, and the SQLite driver refuses to send it.
-    if -(2**31) <= object_id < 2**31:
-        if lock:
-            # Lock the row on its own first. A locking SELECT that had to wait re-reads the
-            # locked row but not the rows joined to it (eager-loaded relationships, such as
-            # a task's assigned user), which could then be stale; read them once locked.
-            statement = sa.select(model.id).where(model.id == object_id).with_for_update()
-            if db.session.scalar(statement) is not None:
-                obj = db.session.get(model, object_id, populate_existing=True)
-        else:
-            obj = db.session.get(model, object_id)
-    if obj is None:
-        raise ApiError(404, f"{model.__name__} {object_id} not found.")
-    return obj
 
 
 def apply_changes(obj, data):
@@ -97,6 +78,13 @@ class ListQuery:
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             self.fail(name, f"Must be between {minimum} and {maximum}.")
             return None
+        return value
+
+    def reference(self, name, model):
+        """An id naming a ``model`` object the caller can see; any other is the same 400."""
+        value = self.integer(name, minimum=access.INT32_MIN, maximum=access.INT32_MAX)
+        if value is not None and access.find(model, value)[0] is None:
+            self.fail(name, f"{model.__name__} {value} does not exist.")
         return value
 
     def date(self, name):

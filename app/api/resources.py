@@ -5,16 +5,14 @@ the create/read/update/delete flow, ETags and error answers live here once.
 """
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_restx import Resource
 
-from app import db
+from app import access, db
 from app.api.common import (
     ListQuery,
     apply_changes,
     check_if_match,
     commit_and_dump,
-    get_or_404,
     json_body,
     not_modified,
     object_response,
@@ -22,6 +20,7 @@ from app.api.common import (
 )
 from app.api.docs import ERROR, stale_model
 from app.errors import ApiError
+from app.links import link
 
 
 class ModelResource(Resource):
@@ -47,7 +46,7 @@ class ModelList(ModelResource):
 
     def get(self):
         query = ListQuery()
-        statement = self.filter(query, sa.select(self.model))
+        statement = self.filter(query, access.visible(sa.select(self.model), self.model))
         statement = query.search(statement, *self.search_columns)
         statement = query.ordering(statement, self.ordering, self.default_ordering, self.model.id)
         return query.page(statement, self.schema)
@@ -57,7 +56,7 @@ class ModelList(ModelResource):
         obj = self.model(**data)
         db.session.add(obj)
         body, etag = commit_and_dump(obj, self.schema, self.conflict_errors)
-        location = url_for(self.item_endpoint, **{self.id_arg: body["id"]}, _external=True)
+        location = link(self.item_endpoint, **{self.id_arg: body["id"]})
         return body, 201, {"ETag": etag, "Location": location}
 
 
@@ -68,7 +67,7 @@ class ModelItem(ModelResource):
         """Raise an ApiError when ``obj`` may not be deleted."""
 
     def get(self, **ids):
-        obj = get_or_404(self.model, ids[self.id_arg])
+        obj, _ = access.get_or_404(self.model, ids[self.id_arg])
         if not_modified(obj):
             return "", 304, {"ETag": obj.etag}
         return object_response(obj, self.schema)
@@ -80,8 +79,7 @@ class ModelItem(ModelResource):
         return self.update(ids[self.id_arg], partial=True)
 
     def delete(self, **ids):
-        obj = get_or_404(self.model, ids[self.id_arg], lock=True)
-        check_if_match(obj, self.schema)
+        obj = self.locked_for_writing(ids[self.id_arg])
         self.check_delete(obj)
         db.session.delete(obj)
         try:
@@ -91,9 +89,18 @@ class ModelItem(ModelResource):
             raise ApiError(409, self.in_use_message) from None
         return "", 204
 
-    def update(self, object_id, partial):
-        obj = get_or_404(self.model, object_id, lock=True)
+    def locked_for_writing(self, object_id):
+        """The object, locked, once the caller may write to it and ``If-Match`` holds."""
+        obj, role = access.get_or_404(self.model, object_id, lock=True)
+        self.require_role(role)
         check_if_match(obj, self.schema)
+        return obj
+
+    def require_role(self, role):
+        access.require_writer(role)
+
+    def update(self, object_id, partial):
+        obj = self.locked_for_writing(object_id)
         data = self.validated(json_body(), instance=obj, partial=partial)
         apply_changes(obj, data)
         body, etag = commit_and_dump(obj, self.schema, self.conflict_errors)
@@ -128,6 +135,7 @@ def _responses(*entries):
 
 BODY_ERRORS = [
     (400, "Invalid input", ERROR),
+    (403, "Not allowed: the caller's role in the project does not permit this write", ERROR),
     (413, "Body over 1 MB", ERROR),
     (415, "Body is not JSON", ERROR),
 ]
@@ -182,6 +190,6 @@ def item_doc(ns, noun, item_model, patch_model, delete_conflict=None):
         delete={
             "params": IF_MATCH,
             "description": f"Delete a {noun}.",
-            **_responses((204, "Deleted", None), stale, *delete_errors, *common),
+            **_responses((204, "Deleted", None), stale, BODY_ERRORS[1], *delete_errors, *common),
         },
     )

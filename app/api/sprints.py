@@ -8,16 +8,17 @@ from app.api.docs import links_field, list_model, model_from_schema
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
 from app.auth import auth
 from app.errors import ApiError
-from app.models import Sprint, Task
-from app.schemas import SprintSchema, sprint_schema
+from app.models import Project, Sprint, Task
+from app.schemas import SPRINT_END_TAKEN, SprintSchema, sprint_schema
 
 ns = Namespace("sprints", description="Sprints: fixed periods of work", decorators=[auth.login_required])
 
-_links = links_field(ns, "SprintLinks", ["self", "tasks"])
+_links = links_field(ns, "SprintLinks", ["self", "tasks", "project"])
 sprint_model = model_from_schema(ns, "Sprint", sprint_schema, {"links": _links})
 sprint_patch_model = model_from_schema(ns, "SprintPatch", sprint_schema, {"links": _links}, partial=True)
 
 LIST_PARAMS = {
+    "project": {"description": "sprints of this project (id)", "type": "integer"},
     "end_min": {"description": "sprints ending on or after this date", "type": "string", "format": "date"},
     "end_max": {"description": "sprints ending on or before this date", "type": "string", "format": "date"},
     "search": {"description": "case-insensitive substring of the name", "type": "string"},
@@ -34,7 +35,7 @@ class SprintResource:
     schema = sprint_schema
     item_endpoint = "api.sprint"
     id_arg = "sprint_id"
-    conflict_errors = {"end": ["A sprint with this end date already exists."]}
+    conflict_errors = {"end": [SPRINT_END_TAKEN]}
 
 
 @ns.route("", endpoint="sprints")
@@ -47,6 +48,9 @@ class SprintList(SprintResource, ModelList):
     search_columns = (Sprint.name,)
 
     def filter(self, query, statement):
+        project_id = query.reference("project", Project)
+        if project_id is not None:
+            statement = statement.where(Sprint.project_id == project_id)
         end_min, end_max = query.date("end_min"), query.date("end_max")
         if end_min is not None:
             statement = statement.where(Sprint.end >= end_min)

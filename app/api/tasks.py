@@ -7,16 +7,19 @@ from app import db
 from app.api.docs import links_field, list_model, model_from_schema
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
 from app.auth import auth
-from app.models import Sprint, Task, User
+from app.models import Project, Sprint, Task, User
 from app.schemas import TaskSchema, task_schema
 
 ns = Namespace("tasks", description="Tasks on the board and in the backlog", decorators=[auth.login_required])
 
-_links = links_field(ns, "TaskLinks", ["self", "sprint", "assigned"], nullable=("sprint", "assigned"))
+_links = links_field(
+    ns, "TaskLinks", ["self", "sprint", "assigned", "project"], nullable=("sprint", "assigned")
+)
 task_model = model_from_schema(ns, "Task", task_schema, {"links": _links})
 task_patch_model = model_from_schema(ns, "TaskPatch", task_schema, {"links": _links}, partial=True)
 
 LIST_PARAMS = {
+    "project": {"description": "tasks of this project (id)", "type": "integer"},
     "sprint": {"description": "tasks in this sprint (id)", "type": "integer"},
     "status": {
         "description": "1 Not Started, 2 In Progress, 3 Testing, 4 Done",
@@ -62,13 +65,14 @@ class TaskList(TaskResource, ModelList):
     search_columns = (Task.name, Task.description)
 
     def filter(self, query, statement):
-        sprint_id = query.integer("sprint", minimum=-(2**31), maximum=2**31 - 1)
+        project_id = query.reference("project", Project)
+        sprint_id = query.reference("sprint", Sprint)
         status = query.integer("status", minimum=1, maximum=4)
         username = query.text("assigned")
         backlog = query.boolean("backlog")
+        if project_id is not None:
+            statement = statement.where(Task.project_id == project_id)
         if sprint_id is not None:
-            if db.session.get(Sprint, sprint_id) is None:
-                query.fail("sprint", f"Sprint {sprint_id} does not exist.")
             statement = statement.where(Task.sprint_id == sprint_id)
         if status is not None:
             statement = statement.where(Task.status == status)

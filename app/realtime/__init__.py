@@ -7,7 +7,7 @@ holds this process's state.
 import logging
 
 from app.models import utcnow
-from app.realtime import changelog  # noqa: F401  (registers the session hooks)
+from app.realtime import changelog, sessions
 from app.realtime.feed import LogFeed
 from app.realtime.presence import make_presence
 from app.realtime.wakeups import Wakeups
@@ -19,10 +19,13 @@ class Realtime:
     def __init__(self, app, socketio):
         self.app = app
         self.socketio = socketio
-        self.feed = LogFeed(app, socketio)
+        self.feed = LogFeed(app, socketio, self._access_changed)
+        # This app's server: ``socketio.server`` is replaced by every later init_app
+        # (several apps in one process, as in tests).
+        self.server = self.feed.server
         self.wakeups = Wakeups(app.config["REDIS_URL"], app.config["REDIS_PREFIX"], socketio)
         self.presence = make_presence(app.config["REDIS_URL"], app.config["REDIS_PREFIX"])
-        self.sockets = {}  # sid -> SocketUser, for this process's sockets
+        self.sockets = {}  # sid -> sessions.SocketUser, for this process's sockets
         self._housekeeping_started = False
 
     def committed(self):
@@ -64,16 +67,17 @@ class Realtime:
 
     def _disconnect_expired(self):
         now = utcnow()
-        server = self.socketio.server
+        server = self.server
         for sid, user in list(self.sockets.items()):
             if user.expires <= now:
                 server.disconnect(sid, namespace="/", ignore_queue=True)
 
     def _refresh_presence(self):
-        from app.realtime.sockets import broadcast_presence
-
         for board in self.presence.refresh():
-            broadcast_presence(self, board)
+            sessions.broadcast_presence(self, board)
+
+    def _access_changed(self, event):
+        sessions.apply_access_change(self, event)
 
     def _watch_queue(self):
         manager = self.socketio.server.manager
@@ -83,7 +87,45 @@ class Realtime:
 
 
 def init_app(app, socketio):
-    from app.realtime import sockets
+    from app.realtime.sockets import BoardNamespace
 
+    changelog.install()
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        client_manager=_socket_manager(app.config),
+        cors_allowed_origins=_origin_check(app.config["CORS_ALLOWED_ORIGINS"]),
+        max_http_buffer_size=app.config["SOCKET_MAX_MESSAGE"],
+    )
     app.extensions["realtime"] = Realtime(app, socketio)
-    sockets.register(socketio)
+    socketio.on_namespace(BoardNamespace("/"))
+
+
+def _socket_manager(config):
+    """Redis carries hints and presence between processes; without it, one process in memory.
+
+    Made here rather than by Flask-SocketIO so that every app gets its own (the
+    extension would keep the first one) and Redis calls give up quickly when it is down.
+    """
+    if not config["REDIS_URL"]:
+        return None
+    from app.realtime.queue import MonitoredRedisManager
+
+    return MonitoredRedisManager(
+        config["REDIS_URL"],
+        channel=f"{config['REDIS_PREFIX']}:socketio",
+        redis_options={"socket_connect_timeout": 1, "health_check_interval": 10},
+        silence_limit=3 * config["HOUSEKEEPING_INTERVAL"],
+    )
+
+
+def _origin_check(allowed_origins):
+    """Sockets from this site's own origin, and from the configured ones, are allowed."""
+    if not allowed_origins:
+        return None  # Engine.IO's default: same origin only
+
+    def is_allowed(origin, environ):
+        same_origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin == same_origin or origin in allowed_origins
+
+    return is_allowed

@@ -1,23 +1,35 @@
 """Session hooks that turn database changes into rows of the change log.
 
-Every add, update and remove of a user, sprint or task is written to
-``events`` by the same transaction that makes it, whatever made it: a REST
+Every add, update and remove of a user, project, membership, sprint or task
+is written to ``events`` by the same transaction that makes it, whatever made it: a REST
 request, a CLI command or a script using the models. Nothing is sent from
 here: after the commit, the log feed (``feed.py``) is told there is news, and
 a rolled-back transaction leaves no row behind and tells no one.
+
+``install`` connects the hooks; ``realtime.init_app`` calls it.
 """
 
 from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, g, has_app_context, has_request_context
+from flask import current_app, g, has_app_context
 
 from app import db
-from app.models import Event, Sprint, Task, Token, User, utcnow
-from app.schemas import sprint_schema, task_schema, user_schema
+from app.links import for_the_log
+from app.models import Event, Membership, Project, Sprint, Task, Token, User, utcnow
+from app.schemas import member_schema, project_schema, sprint_schema, task_schema, user_schema
 
-MODELS = {User: ("user", user_schema), Sprint: ("sprint", sprint_schema), Task: ("task", task_schema)}
+# A project's body leaves out ``role``: that is each reader's own.
+_logged_project_schema = type(project_schema)(exclude=("role",))
+
+MODELS = {
+    User: ("user", user_schema),
+    Project: ("project", _logged_project_schema),
+    Membership: ("member", member_schema),
+    Sprint: ("sprint", sprint_schema),
+    Task: ("task", task_schema),
+}
 
 # Held (per transaction) by every transaction that writes to the log, so that on
 # PostgreSQL they commit in the order of their seq numbers: a reader that has
@@ -26,10 +38,15 @@ LOG_LOCK_KEY = 0x5C12_0B0A
 
 
 def _rest_view(schema, obj):
-    if has_request_context():
+    with for_the_log():
         return schema.dump(obj)
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return schema.dump(obj)
+
+
+def _member_body(membership, action):
+    """A membership change names its project; a removal names just the user."""
+    if action == "remove":
+        return {"project": membership.project_id, "username": membership.user.username}
+    return {"project": membership.project_id, **_rest_view(member_schema, membership)}
 
 
 def _sync_assigned(task):
@@ -79,21 +96,25 @@ def _row(obj, action):
     name, schema = MODELS[type(obj)]
     if name == "task" and action != "remove":
         _sync_assigned(obj)
-    row = {
-        "model": name,
-        "object_id": obj.id,
-        "action": action,
-        "body": None if action == "remove" else _rest_view(schema, obj),
-        "actor": _actor(),
-        "board": None,
-        "previous_board": None,
-        "all_boards": False,
-    }
-    if name == "sprint":
-        row["board"] = obj.id
+    if name == "member":
+        body = _member_body(obj, action)
+    else:
+        body = None if action == "remove" else _rest_view(schema, obj)
+    row = {"model": name, "object_id": obj.id, "action": action, "body": body, "actor": _actor()}
+    if name == "project":
+        row["project"] = obj.id
+    elif name == "member":
+        row.update(project=obj.project_id, subject=obj.user.username)
+    elif name == "sprint":
+        row.update(project=obj.project_id, board=obj.id)
     elif name == "task":
         board, previous, all_boards = _task_boards(obj, action)
-        row.update(board=board, previous_board=previous if previous != board else None, all_boards=all_boards)
+        row.update(
+            project=obj.project_id,
+            board=board,
+            previous_board=previous if previous != board else None,
+            all_boards=all_boards,
+        )
     return row
 
 
@@ -121,7 +142,6 @@ def _collect(session):
     return rows
 
 
-@sa.event.listens_for(so.Session, "after_flush")
 def _write_log(session, flush_context):
     rows = _collect(session)
     if not rows:
@@ -130,12 +150,11 @@ def _write_log(session, flush_context):
     if connection.dialect.name == "postgresql" and not session.info.get("log_locked"):
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(LOG_LOCK_KEY)))
         session.info["log_locked"] = True
-    defaults = {"board": None, "previous_board": None, "all_boards": False}
+    defaults = {"project": None, "subject": None, "board": None, "previous_board": None, "all_boards": False}
     connection.execute(sa.insert(Event), [{**defaults, **row} for row in rows])
     session.info["log_written"] = True
 
 
-@sa.event.listens_for(so.Session, "after_commit")
 def _announce(session):
     session.info.pop("log_locked", None)
     if session.info.pop("log_written", False) and has_app_context():
@@ -144,10 +163,19 @@ def _announce(session):
             realtime.committed()
 
 
-@sa.event.listens_for(so.Session, "after_rollback")
 def _forget(session):
     session.info.pop("log_locked", None)
     session.info.pop("log_written", None)
+
+
+HOOKS = {"after_flush": _write_log, "after_commit": _announce, "after_rollback": _forget}
+
+
+def install():
+    """Write the change log from every session (once per process, whatever the number of apps)."""
+    for name, hook in HOOKS.items():
+        if not sa.event.contains(so.Session, name, hook):
+            sa.event.listen(so.Session, name, hook)
 
 
 def prune_log(older_than_seconds):

@@ -24,8 +24,10 @@ BATCH = 500
 
 
 class LogFeed:
-    def __init__(self, app, socketio):
+    def __init__(self, app, socketio, on_access_change):
         self.app = app
+        # Called with each logged change before it is delivered, to adjust sockets' rooms and roles.
+        self.on_access_change = on_access_change
         self.socketio = socketio
         # This app's server: ``socketio.server`` is replaced by every later init_app
         # (several apps in one process, as in tests), and must not get our changes.
@@ -99,27 +101,31 @@ class LogFeed:
             for sid, _ in list(server.manager.get_participants(NAMESPACE, room)):
                 server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
             return
+        self.on_access_change(event)
         rooms = rooms_for(event)
         if rooms:
             server.emit("change", event.as_change(), to=rooms, namespace=NAMESPACE, ignore_queue=True)
 
-    def replay_and_join(self, sid, sprint_id, since, rooms):
+    def replay_and_join(self, sid, sprint_id, project_id, since, rooms, still_allowed):
         """Send ``sid`` the board's changes after ``since``, then join it to ``rooms``.
 
         Under the delivery lock, so the socket gets every change exactly once:
         replayed up to the feed's position, live after it. Returns (latest seq,
-        whether the client must reload because ``since`` is older than the log).
+        whether the client must reload because ``since`` is older than the log),
+        or None when ``still_allowed()`` says the socket lost access meanwhile.
         """
         self.start()
         server = self.server
         with self.lock:
+            if not still_allowed():
+                return None
             latest = self.position
             resync = False
             if since is not None and since < latest:
                 oldest = db.session.scalar(sa.select(sa.func.min(Event.seq)))
                 events = db.session.scalars(
                     sa.select(Event)
-                    .where(Event.seq > since, Event.seq <= latest, seen_by_board(sprint_id))
+                    .where(Event.seq > since, Event.seq <= latest, seen_by_board(sprint_id, project_id))
                     .order_by(Event.seq)
                     .limit(self.replay_limit + 1)
                 ).all()

@@ -1,0 +1,148 @@
+"""Who may see and change what: the one place that scopes project data to a user.
+
+Every query of projects, sprints and tasks on a user's behalf goes through
+``visible`` (lists) or ``find`` (one object), so that an endpoint cannot forget
+the rule: a user sees only the projects they are a member of, and anything
+outside them is answered exactly as if it did not exist. Scoping is one
+indexed ``IN`` subquery or one join, never a query per object.
+
+The user is the request's authenticated user unless a ``user_id`` is given
+(socket handlers pass their own).
+"""
+
+import sqlalchemy as sa
+from flask import g
+
+from app import db
+from app.errors import ApiError
+from app.models import Membership, Project, Role
+
+VIEWERS_CANNOT = "Viewers cannot change this project."
+ADMINS_ONLY = "Only project admins can do this."
+LAST_ADMIN = "A project needs at least one admin."
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def fits_int32(value):
+    """Ids are 32-bit: a larger one cannot exist, and the SQLite driver refuses to send it."""
+    return INT32_MIN <= value <= INT32_MAX
+
+
+def _user_id(user_id=None):
+    return user_id if user_id is not None else g.current_user.id
+
+
+def _project_column(model):
+    return Project.id if model is Project else model.project_id
+
+
+def member_project_ids(user_id=None):
+    """SQL: the ids of the user's projects."""
+    return sa.select(Membership.project_id).where(Membership.user_id == _user_id(user_id))
+
+
+def visible(statement, model, user_id=None):
+    """``statement`` (a select of ``model``) narrowed to the user's projects."""
+    return statement.where(_project_column(model).in_(member_project_ids(user_id)))
+
+
+def _membership_join(model, user_id):
+    return sa.and_(Membership.project_id == _project_column(model), Membership.user_id == user_id)
+
+
+def find(model, object_id, lock=False, user_id=None):
+    """``(object, the user's role in its project)``, or ``(None, None)`` when it does not
+    exist or lies outside the user's projects. ``lock`` takes a row lock (PostgreSQL)
+    for a read-modify-write.
+
+    A project comes with its ``role`` attribute filled in.
+    """
+    if not fits_int32(object_id):
+        return None, None
+    user_id = _user_id(user_id)
+    if lock:
+        # Lock the row on its own first. A locking SELECT that had to wait re-reads the
+        # locked row but not the rows joined to it (eager-loaded relationships, such as
+        # a task's assigned user), which could then be stale; read them once locked.
+        role = db.session.scalar(
+            sa.select(Membership.role)
+            .select_from(model)
+            .join(Membership, _membership_join(model, user_id))
+            .where(model.id == object_id)
+            .with_for_update(of=model)
+        )
+        if role is None:
+            return None, None
+        statement = sa.select(model).where(model.id == object_id)
+        if model is Project:
+            statement = statement.options(sa.orm.with_expression(Project.role, sa.literal(role)))
+        obj = db.session.scalar(statement.execution_options(populate_existing=True))
+        return obj, Role(role)
+    statement = (
+        sa.select(model, Membership.role)
+        .join(Membership, _membership_join(model, user_id))
+        .where(model.id == object_id)
+    )
+    if model is Project:
+        statement = statement.options(sa.orm.with_expression(Project.role, Membership.role))
+    row = db.session.execute(statement).first()
+    return (row[0], Role(row[1])) if row is not None else (None, None)
+
+
+def get_or_404(model, object_id, lock=False, user_id=None):
+    """``find``, answering 404 exactly as for an id that does not exist."""
+    obj, role = find(model, object_id, lock=lock, user_id=user_id)
+    if obj is None:
+        raise ApiError(404, f"{model.__name__} {object_id} not found.")
+    return obj, role
+
+
+def with_roles(statement, user_id=None):
+    """A select of projects, narrowed to the user's, each with its ``role`` filled in."""
+    return statement.join(Membership, _membership_join(Project, _user_id(user_id))).options(
+        sa.orm.with_expression(Project.role, Membership.role)
+    )
+
+
+def roles(user_id=None):
+    """``{project id: Role}`` for every project of the user."""
+    rows = db.session.execute(
+        sa.select(Membership.project_id, Membership.role).where(Membership.user_id == _user_id(user_id))
+    )
+    return {project_id: Role(role) for project_id, role in rows}
+
+
+def role_in(project_id, user_id=None):
+    """The user's role in this project, or None when they are not a member (or it does not exist)."""
+    if not fits_int32(project_id):
+        return None
+    role = db.session.scalar(
+        sa.select(Membership.role).where(
+            Membership.project_id == project_id, Membership.user_id == _user_id(user_id)
+        )
+    )
+    return Role(role) if role is not None else None
+
+
+def default_project(user_id=None):
+    """The project a new sprint or task goes to when none is named: the only one the user
+    can write to (or, for a viewer of a single project, that one, whose write is then
+    refused as a viewer's). None when there is no single choice."""
+    user_roles = roles(user_id)
+    writable = [pid for pid, role in user_roles.items() if role.can_write()]
+    if len(writable) == 1:
+        return writable[0]
+    if not writable and len(user_roles) == 1:
+        return next(iter(user_roles))
+    return None
+
+
+def require_writer(role):
+    if role is None or not role.can_write():
+        raise ApiError(403, VIEWERS_CANNOT)
+
+
+def require_admin(role):
+    require_writer(role)
+    if role != Role.ADMIN:
+        raise ApiError(403, ADMINS_ONLY)

@@ -1,0 +1,50 @@
+"""The database: Flask-SQLAlchemy and Flask-Migrate on an app, SQLite made to behave,
+and the row versions that ETags are built from."""
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.models import Sprint, Task, Versioned
+
+
+def init_app(app, db, migrate):
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    with app.app_context():
+        _configure_sqlite(db.engine)
+    for hook in (bump_versions, tasks_take_their_sprints_project):
+        if not sa.event.contains(so.Session, "before_flush", hook):
+            sa.event.listen(so.Session, "before_flush", hook)
+
+
+def tasks_take_their_sprints_project(session, flush_context, instances):
+    """A new task made in a sprint without naming a project (a script) belongs to the sprint's."""
+    for obj in session.new:
+        if isinstance(obj, Task) and obj.project_id is None:
+            sprint = obj.sprint
+            if sprint is None and obj.sprint_id is not None:
+                sprint = session.get(Sprint, obj.sprint_id)
+            if sprint is not None:
+                obj.project_id = sprint.project_id
+
+
+def bump_versions(session, flush_context, instances):
+    """Every real change to a versioned row, from any code path, gets a new ETag."""
+    for obj in session.dirty:
+        if isinstance(obj, Versioned) and session.is_modified(obj, include_collections=False):
+            obj.version = (obj.version or 0) + 1
+
+
+def _configure_sqlite(engine):
+    """SQLite enforces foreign keys only when asked; WAL lets readers run beside a writer."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=20000")
+        if engine.url.database and engine.url.database != ":memory:":
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
