@@ -1,207 +1,31 @@
-"""The board page in a real browser: Chromium driven by Playwright against real
-gunicorn (eventlet) on a migrated PostgreSQL database.
-
-Each person is a separate browser context (its own sessionStorage, its own
-socket). Every wait is bounded; "live" means the other context sees the change
-within two seconds without reloading. Screenshots of the board go to
-``tests/artifacts/``.
+"""The board page in a real browser: live changes, drags and hints, conflicts,
+offline edits, keyboard moves, text never run as HTML (see tests/browser_support.py
+for the servers and people). Screenshots of the board go to ``tests/artifacts/``.
 """
 
-import contextlib
 import re
-import time
-from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import requests
 
 from app.security import CONTENT_SECURITY_POLICY
-from tests import services
-from tests.servers import GunicornServer, create_user, migrated_postgres_database
+from tests.browser_pages import (
+    ARTIFACTS,
+    COLUMN_NAMES,
+    LIVE,
+    PHONE,
+    add_task,
+    burndown_points,
+    card,
+    column,
+    connection,
+    day,
+    open_details,
+    presence,
+)
 
+pytest_plugins = ["tests.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-1"}
-FULL_NAMES = {"alice": "Alice Archer", "bob": "Bob Baker"}
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-LIVE = 2000  # ms: how soon another person's change must show
-STEP = 5000  # ms: for a person's own action (a request and a render)
-COLUMN_NAMES = ["Backlog", "Not Started", "In Progress", "Testing", "Done"]
-
-
-def day(offset=0):
-    return (date.today() + timedelta(days=offset)).isoformat()
-
-
-# -- servers, browser, REST ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def playwright_api():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    return sync_api
-
-
-@pytest.fixture(scope="module")
-def server():
-    with migrated_postgres_database() as url:
-        for username, password in PASSWORDS.items():
-            create_user(url, username, password, full_name=FULL_NAMES[username])
-        with GunicornServer(database_url=url) as server:
-            yield server
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_api):
-    if not CHROMIUM.exists():
-        services.missing("Chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def expect(playwright_api):
-    return playwright_api.expect
-
-
-class Rest:
-    """One person's REST session, for arranging data and checking the server's state."""
-
-    def __init__(self, url, username):
-        self.url = url
-        self.http = requests.Session()
-        answer = self.http.post(
-            f"{url}/api/token", json={"username": username, "password": PASSWORDS[username]}, timeout=10
-        )
-        answer.raise_for_status()
-        self.http.headers["Authorization"] = f"Token {answer.json()['token']}"
-
-    def call(self, method, path, expected=200, **kwargs):
-        answer = self.http.request(method, self.url + path, timeout=10, **kwargs)
-        assert answer.status_code == expected, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json() if answer.content else None
-
-    def sprint(self, end_offset, name, description=""):
-        body = {"name": name, "description": description, "end": day(end_offset)}
-        return self.call("POST", "/api/sprints", 201, json=body)
-
-    def task(self, name, **fields):
-        return self.call("POST", "/api/tasks", 201, json={"name": name, **fields})
-
-    def get_task(self, task_id):
-        return self.call("GET", f"/api/tasks/{task_id}")
-
-    def patch_task(self, task_id, **fields):
-        return self.call("PATCH", f"/api/tasks/{task_id}", json=fields)
-
-    def wait_for_task(self, task_id, predicate, timeout=5.0):
-        """The task once ``predicate`` holds (polling), else an assertion error showing it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            task = self.get_task(task_id)
-            if predicate(task) or time.monotonic() > deadline:
-                assert predicate(task), task
-                return task
-            time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-def rest(server):
-    return Rest(server.url, "alice")
-
-
-@pytest.fixture
-def people(browser, server, expect):
-    """``people("alice", sprint_id)`` → a signed-in page on that board, in a context of its own.
-
-    Afterwards, no page may have hit an uncaught error or a Content-Security-Policy violation.
-    """
-    contexts = []
-    problems = []
-
-    def watch(page, username):
-        page.on("pageerror", lambda error: problems.append(f"{username}: uncaught {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"{username}: {message.text}")
-                if "Content Security Policy" in message.text
-                else None
-            ),
-        )
-
-    def open_board(username, sprint_id=None, viewport=DESKTOP):
-        context = browser.new_context(viewport=viewport)
-        contexts.append(context)
-        page = context.new_page()
-        watch(page, username)
-        page.set_default_timeout(STEP)
-        page.goto(server.url + (f"/#/sprint/{sprint_id}" if sprint_id else "/"))
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(PASSWORDS[username])
-        page.get_by_role("button", name="Sign in").click()
-        expect(connection(page)).to_have_text("Live", timeout=STEP)
-        if sprint_id:
-            expect(column(page, "In Progress")).to_be_visible(timeout=STEP)
-            expect(page.locator("#board-loading")).to_be_hidden(timeout=STEP)
-        return page
-
-    yield open_board
-    for context in contexts:
-        with contextlib.suppress(Exception):
-            context.close()
-    assert problems == []
-
-
-# -- locators ---------------------------------------------------------------------------
-
-
-def connection(page):
-    return page.get_by_role("status", name="Connection")
-
-
-def column(page, name):
-    return page.get_by_role("region", name=name, exact=True)
-
-
-def card(page, name, column_name=None):
-    scope = column(page, column_name) if column_name else page.locator("#columns")
-    return scope.get_by_role("article", name=name, exact=True)
-
-
-def presence(page):
-    return page.get_by_role("list", name="On this board")
-
-
-def open_details(page, name):
-    card(page, name).get_by_role("button", name=name, exact=True).click()
-    dialog = page.get_by_role("dialog", name="Task details")
-    return dialog
-
-
-def burndown_points(page):
-    return page.locator('#burndown-chart polyline[data-series="open-tasks"]')
-
-
-def add_task(page, column_name, name):
-    region = column(page, column_name)
-    region.get_by_role("button", name=f"Add task to {column_name}").click()
-    region.get_by_label("Task name").fill(name)
-    region.get_by_role("button", name="Add", exact=True).click()
 
 
 # -- acceptance -------------------------------------------------------------------------

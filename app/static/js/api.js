@@ -83,6 +83,16 @@ export const api = {
   delete: (path, options) => request("DELETE", path, options),
 };
 
+/** One sentence for an error: its field messages when it has any, else its message. */
+export function errorSentence(error) {
+  const errors = error.body && error.body.errors;
+  if (errors) {
+    const messages = Object.values(errors).flat();
+    if (messages.length) return messages.join(" ");
+  }
+  return error.message;
+}
+
 /** Every item of a list, following `next` page by page. */
 export async function getAll(path) {
   const results = [];

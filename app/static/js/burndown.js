@@ -11,13 +11,13 @@ const PAD = { top: 14, right: 16, bottom: 28, left: 34 };
  * the earliest start date of its tasks if that is earlier. A task counts as open
  * on a day unless it was completed on or before that day.
  */
-export function burndownData(sprint, tasks) {
+export function burndownData(sprint, tasks, now = today()) {
   const end = sprint.end;
   let start = addDays(end, -14);
   for (const task of tasks) if (task.started && task.started < start) start = task.started;
   const days = daysBetween(start, end);
   const total = tasks.length;
-  const last = today() < end ? today() : end;
+  const last = now < end ? now : end;
   const actual = [];
   for (let day = 0; day <= days; day += 1) {
     const date = addDays(start, day);

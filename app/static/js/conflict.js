@@ -3,7 +3,7 @@
 
 import { formatLongDate } from "./dates.js";
 import { clear, el } from "./dom.js";
-import { FIELD_LABELS, STATUS_LABELS, TASK_FIELDS } from "./model.js";
+import { BACKLOG_LABEL, FIELD_LABELS, STATUS_LABELS, TASK_FIELDS } from "./model.js";
 
 const dialog = document.getElementById("conflict-dialog");
 const rows = document.getElementById("conflict-rows");
@@ -30,7 +30,7 @@ dialog.addEventListener("cancel", (event) => {
 
 export function describeValue(field, value, { sprintId, users } = {}) {
   if (value === null || value === undefined || value === "") {
-    if (field === "sprint") return "Backlog";
+    if (field === "sprint") return BACKLOG_LABEL;
     if (field === "assigned") return "Unassigned";
     return "—";
   }

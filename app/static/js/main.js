@@ -4,7 +4,7 @@
 //   #/sprint/ID   that sprint's board
 
 import { api, getAll, session, setUnauthorizedHandler } from "./api.js";
-import { Board } from "./board.js";
+import { Board } from "./board/board.js";
 import { announce, clearFormErrors, showFormErrors } from "./dom.js";
 import { Live } from "./live.js";
 import { SprintsView } from "./sprints.js";

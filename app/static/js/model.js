@@ -1,15 +1,26 @@
 // The board's rules, free of the DOM: columns, what a move changes, where a task goes.
 
-import { today } from "./dates.js";
+import { formatLongDate, today } from "./dates.js";
 
 export const STATUS = { NOT_STARTED: 1, IN_PROGRESS: 2, TESTING: 3, DONE: 4 };
 
+/** The one place each status (and the backlog) is named. */
+export const STATUS_LABELS = {
+  [STATUS.NOT_STARTED]: "Not Started",
+  [STATUS.IN_PROGRESS]: "In Progress",
+  [STATUS.TESTING]: "Testing",
+  [STATUS.DONE]: "Done",
+};
+export const BACKLOG_LABEL = "Backlog";
+
 export const COLUMNS = [
-  { key: "backlog", title: "Backlog", status: STATUS.NOT_STARTED, inSprint: false },
-  { key: "not-started", title: "Not Started", status: STATUS.NOT_STARTED, inSprint: true },
-  { key: "in-progress", title: "In Progress", status: STATUS.IN_PROGRESS, inSprint: true },
-  { key: "testing", title: "Testing", status: STATUS.TESTING, inSprint: true },
-  { key: "done", title: "Done", status: STATUS.DONE, inSprint: true },
+  { key: "backlog", title: BACKLOG_LABEL, status: STATUS.NOT_STARTED, inSprint: false },
+  ...Object.values(STATUS).map((status) => ({
+    key: STATUS_LABELS[status].toLowerCase().replace(/ /g, "-"),
+    title: STATUS_LABELS[status],
+    status,
+    inSprint: true,
+  })),
 ];
 
 export const COLUMN_BY_KEY = new Map(COLUMNS.map((column) => [column.key, column]));
@@ -32,11 +43,19 @@ export const FIELD_LABELS = {
 /** What a save resolves to when the person chose to keep someone else's version. */
 export const KEPT_THEIRS = Symbol("kept theirs");
 
-export const STATUS_LABELS = { 1: "Not Started", 2: "In Progress", 3: "Testing", 4: "Done" };
+/** A sprint's name as shown: its own, or one made from its end date. */
+export function sprintName(sprint) {
+  return sprint.name || `Sprint ending ${formatLongDate(sprint.end)}`;
+}
 
 export function columnKeyOf(task) {
   if (task.sprint === null || task.sprint === undefined) return "backlog";
   return COLUMNS.find((column) => column.inSprint && column.status === task.status).key;
+}
+
+/** Whether a task belongs on the board of sprint `sprintId`: in that sprint, or in the backlog. */
+export function isOnBoard(task, sprintId) {
+  return Boolean(task) && (task.sprint === sprintId || task.sprint === null);
 }
 
 /**
@@ -91,6 +110,39 @@ export function placeAt(task, others, index) {
   return { order: (index + 1) * GAP, renumber };
 }
 
+/** The fields of a new task named `name` added at the end of a column (`columnTasks`, in order). */
+export function newTaskFields(name, columnKey, sprintId, columnTasks) {
+  const last = columnTasks.at(-1);
+  const fields = { name, ...moveFields(null, columnKey, sprintId), order: last ? last.order + GAP : 0 };
+  if (fields.started === null) delete fields.started;
+  if (fields.completed === null) delete fields.completed;
+  return fields;
+}
+
+const STEP_KEYS = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -1, ArrowDown: 1 };
+
+export function isStepKey(key) {
+  return key in STEP_KEYS;
+}
+
+/**
+ * Where Alt+`key` takes `task`: `{columnKey, index}`, or null at an edge.
+ * Left and right go to the end of the neighbouring column, up and down one
+ * place within the column. `tasksOf(columnKey)` lists a column's tasks in order.
+ */
+export function stepTarget(task, key, tasksOf) {
+  const current = columnKeyOf(task);
+  const step = STEP_KEYS[key];
+  if (!step) return null;
+  if (key === "ArrowLeft" || key === "ArrowRight") {
+    const next = COLUMNS[COLUMNS.findIndex((column) => column.key === current) + step];
+    return next ? { columnKey: next.key, index: tasksOf(next.key).length } : null;
+  }
+  const tasks = tasksOf(current);
+  const index = tasks.findIndex((item) => item.id === task.id) + step;
+  return index >= 0 && index < tasks.length ? { columnKey: current, index } : null;
+}
+
 export function sameTask(a, b) {
   return TASK_FIELDS.every((field) => (a[field] ?? null) === (b[field] ?? null));
 }
@@ -102,4 +154,9 @@ export function changedFields(task, changes) {
     if ((task[field] ?? null) !== (value ?? null)) result[field] = value;
   }
   return result;
+}
+
+/** The fields a conflict shows: those I am changing and those they changed since `base`, in display order. */
+export function conflictFields(base, theirs, changes = {}) {
+  return TASK_FIELDS.filter((field) => field in changes || (theirs[field] ?? null) !== (base[field] ?? null));
 }

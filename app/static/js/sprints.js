@@ -3,6 +3,7 @@
 import { api, getAll } from "./api.js";
 import { addDays, daysBetween, formatLongDate, today } from "./dates.js";
 import { announce, clear, clearFormErrors, el, showFormErrors } from "./dom.js";
+import { sprintName } from "./model.js";
 
 export class SprintsView {
   constructor({ live }) {
@@ -65,7 +66,7 @@ export class SprintsView {
     const now = today();
     const current = sprints.find((sprint) => sprint.end >= now);
     for (const sprint of sprints) {
-      const name = sprint.name || `Sprint ending ${formatLongDate(sprint.end)}`;
+      const name = sprintName(sprint);
       const left = daysBetween(now, sprint.end);
       let badge = "Upcoming";
       if (left < 0) badge = "Ended";
@@ -103,7 +104,7 @@ export class SprintsView {
       this.sprints.set(sprint.id, sprint);
       this.render();
       this.form.reset();
-      announce(`Created “${sprint.name || `Sprint ending ${formatLongDate(sprint.end)}`}”.`);
+      announce(`Created “${sprintName(sprint)}”.`);
     } catch (error) {
       showFormErrors(this.form, error.body);
     } finally {

@@ -6,7 +6,7 @@
 
 import { formatLongDate } from "./dates.js";
 import { clear, clearFormErrors, el } from "./dom.js";
-import { changedFields, columnKeyOf, moveFields, sameTask } from "./model.js";
+import { changedFields, COLUMNS, columnKeyOf, moveFields, sameTask } from "./model.js";
 
 export class TaskDialog {
   constructor({ users }) {
@@ -24,6 +24,10 @@ export class TaskDialog {
       due: document.getElementById("task-due"),
       status: document.getElementById("task-status"),
     };
+    // A column's status as the select's value; "backlog" for the backlog.
+    this.fields.status.append(
+      ...COLUMNS.map((column) => el("option", { value: column.inSprint ? String(column.status) : column.key, text: column.title })),
+    );
     this.datesHint = document.getElementById("task-status-dates");
     this.confirm = document.getElementById("task-delete-confirm");
     this.confirmQuestion = document.getElementById("task-delete-question");
@@ -59,7 +63,7 @@ export class TaskDialog {
   }
 
   async open(board, taskId) {
-    const task = board.tasks.get(taskId);
+    const task = board.store.tasks.get(taskId);
     if (!task) return;
     this.board = board;
     this.taskId = taskId;
@@ -71,15 +75,15 @@ export class TaskDialog {
     this.dialog.showModal();
     this.fields.name.focus();
     // The current version and its ETag, for a save that overwrites nothing unseen.
-    const revision = board.revisions.get(taskId) ?? 0;
+    const revision = board.store.revision(taskId);
     try {
-      const { etag, theirs, gone } = await board.etagFor(task);
+      const { etag, theirs, gone } = await board.writes.etagFor(task);
       if (this.board !== board || this.taskId !== taskId) return;
       if (gone) {
         this.showNotice("This task has been deleted.");
         this.saveButton.disabled = true;
       } else if (theirs && !this.isDirty()) {
-        board.accept(theirs, etag, revision);
+        board.writes.accept(theirs, etag, revision);
         this.fill(theirs);
       }
     } catch {
@@ -150,8 +154,8 @@ export class TaskDialog {
       return;
     }
     this.setBusy(true);
-    const result = await board.enqueue(() =>
-      board.saveTask(base, changes, { form: this.form, done: `Saved “${changes.name ?? base.name}”.` }),
+    const result = await board.writes.enqueue(() =>
+      board.writes.save(base, changes, { form: this.form, done: `Saved “${changes.name ?? base.name}”.` }),
     );
     if (board !== this.board) return;
     this.setBusy(false);
@@ -163,14 +167,14 @@ export class TaskDialog {
     const base = this.base;
     if (!board || !base) return;
     this.setBusy(true);
-    const deleted = await board.enqueue(() => board.deleteTask(base));
+    const deleted = await board.writes.enqueue(() => board.writes.remove(base));
     if (board !== this.board) return;
     this.setBusy(false);
     if (deleted) {
       this.close();
     } else {
       this.confirm.hidden = true;
-      const current = board.tasks.get(base.id);
+      const current = board.store.tasks.get(base.id);
       if (current) this.fill(current);
     }
   }

@@ -1,0 +1,87 @@
+// One sprint's board: its columns and the backlog, kept in step with the server.
+//
+// The parts, one concern each: ./store.js the tasks as shown (pure), ./seq.js
+// which live changes apply (pure), ./sync.js loading and following the board,
+// ./writes.js saving with ETags and conflicts, ./drag.js drag and drop,
+// ./hints.js the others' drags, ./view.js and ./card.js drawing it.
+
+import { BoardDrag } from "./drag.js";
+import { RemoteHints } from "./hints.js";
+import { TaskStore } from "./store.js";
+import { BoardSync } from "./sync.js";
+import { BoardView } from "./view.js";
+import { BoardWrites } from "./writes.js";
+
+export class Board {
+  constructor({ sprintId, live, users, me, taskDialog, onGone }) {
+    this.sprintId = sprintId;
+    this.live = live;
+    this.users = users;
+    this.me = me;
+    this.taskDialog = taskDialog;
+    this.onGone = onGone;
+    this.sprint = null;
+    this.presence = [];
+    this.stopped = false;
+    this.unlisten = [];
+
+    this.store = new TaskStore(sprintId, { onExpire: () => this.render() });
+    this.sync = new BoardSync(this);
+    this.writes = new BoardWrites(this);
+    this.hints = new RemoteHints(this);
+    this.drag = new BoardDrag(this);
+    this.view = new BoardView(this);
+  }
+
+  start() {
+    this.view.start();
+    this.unlisten.push(
+      this.live.on("connect", () => this.sync.subscribe()),
+      this.live.on("disconnect", () => this.hints.clearAll()),
+      this.live.on("change", (change) => this.sync.onChange(change)),
+      this.live.on("hint", (hint) => this.hints.onHint(hint)),
+      this.live.on("presence", (presence) => this.onPresence(presence)),
+    );
+    if (this.live.connected) this.sync.subscribe();
+    else this.sync.reload(null); // show the board now; the first subscribe loads it again
+    // A board stays open all day: days left, overdue marks and the chart follow the calendar.
+    this.clock = setInterval(() => this.render(), 5 * 60 * 1000);
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.clock);
+    for (const unlisten of this.unlisten) unlisten();
+    this.hints.clearAll();
+    this.store.stop();
+    if (this.live.connected) this.live.unsubscribe(this.sprintId);
+    this.view.stop();
+  }
+
+  /** The sprint has loaded (or loaded again): show it. */
+  loaded() {
+    this.view.loaded();
+    this.render();
+  }
+
+  render() {
+    if (this.stopped || !this.sprint) return;
+    this.view.render();
+  }
+
+  onPresence(presence) {
+    if (this.stopped || !presence || presence.sprint !== this.sprintId) return;
+    this.presence = Array.isArray(presence.users) ? presence.users : [];
+    this.view.renderPresence();
+  }
+
+  focusCard(taskId) {
+    this.view.focusCard(taskId);
+  }
+
+  /** A new task's fields with the board's project, for a backlog task (a sprint's task takes its sprint's). */
+  withProject(fields) {
+    const project = this.sprint?.project;
+    return project && fields.sprint === null ? { ...fields, project } : fields;
+  }
+}

@@ -1,0 +1,369 @@
+"""The board's DOM-free rules, run as the browser runs them: each case imports the
+ES modules from the served ``/static/js/`` in Chromium and hands its results back
+to be checked here. Seq rules (``board/seq.js``), the tasks as shown
+(``board/store.js``), placement and ordering and changed-field diffs
+(``model.js``), drop positions (``board/drag.js``), burndown data
+(``burndown.js``) and the header's dates (``board/view.js``).
+"""
+
+import pytest
+
+from tests.browser_pages import day
+
+pytest_plugins = ["tests.browser_support"]
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+SPRINT = 7
+# A task as the API shows it, in sprint SPRINT unless told otherwise.
+TASK = """(id, fields = {}) => ({
+  id, name: `Task ${id}`, description: "", sprint: 7, status: 1, order: id * 1024,
+  assigned: null, started: null, due: null, completed: null, ...fields,
+})"""
+
+
+def with_task(body):
+    """A case function whose body can call ``task(id, fields)``."""
+    return body.replace("=> {", f"=> {{ const task = {TASK};", 1)
+
+
+# -- seq rules -------------------------------------------------------------------------------
+
+
+def test_a_late_or_repeated_change_is_not_applied_and_objects_are_independent(units):
+    results = units(
+        ["board/seq.js"],
+        """({ SeqGate }) => {
+          const gate = new SeqGate();
+          const change = (model, id, seq) => gate.admit({ model, id, seq });
+          return [
+            change("task", 1, 5), change("task", 1, 4), change("task", 1, 5), change("task", 1, 6),
+            change("task", 2, 3), change("sprint", 1, 3),
+          ];
+        }""",
+    )
+    assert results == [True, False, False, True, True, True]
+
+
+def test_changes_up_to_the_seq_a_load_showed_are_stale(units):
+    results = units(
+        ["board/seq.js"],
+        """({ SeqGate, isChange }) => {
+          const gate = new SeqGate();
+          const first = gate.last;
+          gate.loadedUpTo(10);
+          const afterLoad = gate.last;
+          const stale = gate.admit({ model: "task", id: 3, seq: 10 });
+          const fresh = gate.admit({ model: "task", id: 3, seq: 11 });
+          gate.saw(14);
+          gate.saw(12);
+          const seen = gate.last;
+          gate.forget();
+          return [first, afterLoad, stale, fresh, seen, gate.last,
+                  isChange({ seq: 1 }), isChange({ seq: "1" }), isChange(null)];
+        }""",
+    )
+    assert results == [None, 10, False, True, 14, None, True, False, False]
+
+
+# -- the tasks as shown ---------------------------------------------------------------------
+
+
+def test_my_write_stays_shown_until_its_echo_even_when_an_older_echo_comes_late(units):
+    results = units(
+        ["board/store.js"],
+        with_task("""({ TaskStore }) => {
+          const store = new TaskStore(7);
+          store.load([task(1)]);
+          const shown = () => store.tasks.get(1).status;
+          store.setOverride(1, task(1, { status: 2 }), true);  // first move, in flight
+          const inFlight = shown();
+          store.setOverride(1, task(1, { status: 2 }), false); // answered
+          store.setOverride(1, task(1, { status: 3 }), true);  // second move, in flight
+          store.setOverride(1, task(1, { status: 3 }), false);
+          store.applyChange({ id: 1, body: task(1, { status: 2 }), actor: "alice" }); // echo of the first
+          const afterLateEcho = shown();
+          store.applyChange({ id: 1, body: task(1, { status: 3 }), actor: "alice" }); // echo of the second
+          const result = [inFlight, afterLateEcho, shown(), store.overrides.size, store.revision(1)];
+          store.stop();
+          return result;
+        }"""),
+    )
+    assert results == [2, 3, 3, 0, 2]
+
+
+def test_an_echo_that_arrives_before_the_answer_shows_the_servers_copy_at_once(units):
+    results = units(
+        ["board/store.js"],
+        with_task("""({ TaskStore }) => {
+          const store = new TaskStore(7);
+          store.load([task(1)]);
+          store.setOverride(1, task(1, { status: 4 }), true);
+          store.applyChange({ id: 1, body: task(1, { status: 4 }), actor: "alice" });
+          store.setOverride(1, task(1, { status: 4 }), false);
+          return [store.overrides.size, store.tasks.get(1).status];
+        }"""),
+    )
+    assert results == [0, 4]
+
+
+def test_the_board_shows_its_sprint_and_the_backlog_and_notices_tasks_leaving(units):
+    results = units(
+        ["board/store.js"],
+        with_task("""({ TaskStore }) => {
+          const store = new TaskStore(7);
+          store.load([task(1), task(2, { sprint: null }), task(3, { sprint: 8 })]);
+          const shown = [...store.tasks.keys()].sort();
+          const movedAway = store.applyChange({ id: 1, body: task(1, { sprint: 8 }) });
+          const elsewhere = store.applyChange({ id: 3, body: task(3, { sprint: 8, name: "Renamed" }) });
+          const removed = store.applyChange({ id: 2, body: null });
+          return [shown, movedAway, elsewhere, removed, store.tasks.size];
+        }"""),
+    )
+    assert results == [[1, 2], True, False, True, 0]
+
+
+def test_a_read_answer_is_not_taken_over_a_live_change_that_came_meanwhile(units):
+    results = units(
+        ["board/store.js"],
+        with_task("""({ TaskStore }) => {
+          const store = new TaskStore(7);
+          store.load([task(1)]);
+          const revision = store.revision(1);
+          store.applyChange({ id: 1, body: task(1, { name: "Live" }) });
+          const stale = store.accept(task(1, { name: "Read" }), '"e1"', revision);
+          const fresh = store.accept(task(1, { name: "Read again" }), '"e2"', store.revision(1));
+          return [stale, fresh, store.tasks.get(1).name, store.etagOf(task(1, { name: "Read again" })),
+                  store.etagOf(task(1, { name: "Live" }))];
+        }"""),
+    )
+    assert results == [False, True, "Read again", '"e2"', None]
+
+
+def test_a_reload_keeps_writes_in_flight_and_drops_settled_ones(units):
+    results = units(
+        ["board/store.js"],
+        with_task("""({ TaskStore }) => {
+          const store = new TaskStore(7);
+          store.load([task(1), task(2)]);
+          store.setOverride(1, task(1, { status: 2 }), true);
+          store.setOverride(2, task(2, { status: 3 }), false);
+          store.load([task(1), task(2)]);
+          const result = [store.tasks.get(1).status, store.tasks.get(2).status, [...store.overrides.keys()]];
+          store.stop();
+          return result;
+        }"""),
+    )
+    assert results == [2, 1, [1]]
+
+
+def test_without_an_echo_the_servers_copy_wins_after_a_while(units):
+    results = units(
+        ["board/store.js"],
+        with_task("""async ({ TaskStore }) => {
+          const expired = [];
+          const store = new TaskStore(7, { overrideLifetime: 50, onExpire: (id) => expired.push(id) });
+          store.load([task(1)]);
+          store.setOverride(1, task(1, { status: 2 }), false);
+          const before = store.tasks.get(1).status;
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          return [before, store.tasks.get(1).status, expired];
+        }"""),
+    )
+    assert results == [2, 1, [1]]
+
+
+# -- placement and ordering ------------------------------------------------------------------
+
+
+def test_a_dropped_task_takes_an_order_between_its_new_neighbours(units):
+    results = units(
+        ["model.js"],
+        with_task("""({ placeAt }) => {
+          const column = [task(1, { order: 0 }), task(2, { order: 1024 }), task(3, { order: 2048 })];
+          const moving = task(9, { order: 5000, sprint: null });
+          const orders = [0, 1, 3].map((index) => placeAt(moving, column, index));
+          const kept = placeAt(task(2, { order: 1024 }), [column[0], column[2]], 1);
+          return [...orders.map(({ order, renumber }) => [order, renumber.length]), kept.order];
+        }"""),
+    )
+    assert results == [[-1024, 0], [512, 0], [5000, 0], 1024]
+
+
+def test_a_drop_with_no_room_between_neighbours_renumbers_the_column(units):
+    results = units(
+        ["model.js"],
+        with_task("""({ placeAt }) => {
+          const column = [task(1, { order: 10 }), task(2, { order: 11 })];
+          const { order, renumber } = placeAt(task(9, { order: 99 }), column, 1);
+          return [order, renumber.map(([item, wanted]) => [item.id, wanted])];
+        }"""),
+    )
+    assert results == [2048, [[1, 1024], [9, 2048], [2, 3072]]]
+
+
+def test_alt_arrows_step_between_columns_and_within_one(units):
+    results = units(
+        ["model.js"],
+        with_task("""({ stepTarget, isStepKey }) => {
+          const columns = {
+            backlog: [task(5, { sprint: null })],
+            "not-started": [task(1), task(2)],
+            "in-progress": [task(3, { status: 2 })],
+          };
+          const tasksOf = (key) => columns[key] || [];
+          const step = (item, key) => stepTarget(item, key, tasksOf);
+          return [
+            step(task(1), "ArrowRight"), step(task(1), "ArrowLeft"),
+            step(task(5, { sprint: null }), "ArrowLeft"),
+            step(task(1), "ArrowUp"), step(task(1), "ArrowDown"), step(task(2), "ArrowDown"),
+            step(task(4, { status: 4 }), "ArrowRight"), isStepKey("ArrowUp"), isStepKey("Enter"),
+          ];
+        }"""),
+    )
+    assert results == [
+        {"columnKey": "in-progress", "index": 1},
+        {"columnKey": "backlog", "index": 1},
+        None,
+        None,
+        {"columnKey": "not-started", "index": 1},
+        None,
+        None,
+        True,
+        False,
+    ]
+
+
+def test_moving_a_task_sets_and_clears_its_dates_by_column(units):
+    results = units(
+        ["model.js"],
+        with_task("""({ moveFields, newTaskFields }) => {
+          const started = task(1, { status: 2, started: "2020-01-02" });
+          return [
+            moveFields(started, "done", 7),
+            moveFields(started, "testing", 7),
+            moveFields(started, "not-started", 7),
+            moveFields(started, "backlog", 7),
+            moveFields(task(2), "in-progress", 7),
+            newTaskFields("New", "not-started", 7, [task(1, { order: 3000 })]),
+            newTaskFields("New", "done", 7, []),
+          ];
+        }"""),
+    )
+    today = day()
+    assert results == [
+        {"sprint": SPRINT, "status": 4, "started": "2020-01-02", "completed": today},
+        {"sprint": SPRINT, "status": 3, "started": "2020-01-02", "completed": None},
+        {"sprint": SPRINT, "status": 1, "started": None, "completed": None},
+        {"sprint": None, "status": 1, "started": None, "completed": None},
+        {"sprint": SPRINT, "status": 2, "started": today, "completed": None},
+        {"name": "New", "sprint": SPRINT, "status": 1, "order": 4024},
+        {"name": "New", "sprint": SPRINT, "status": 4, "started": today, "completed": today, "order": 0},
+    ]
+
+
+def test_columns_and_status_labels_come_from_one_table(units):
+    results = units(
+        ["model.js"],
+        """({ COLUMNS, STATUS_LABELS, columnKeyOf, sprintName }) => [
+          COLUMNS.map((column) => [column.key, column.title, column.status, column.inSprint]),
+          STATUS_LABELS,
+          columnKeyOf({ sprint: null, status: 1 }),
+          columnKeyOf({ sprint: 3, status: 3 }),
+          sprintName({ name: "Sprint 9", end: "2030-05-17" }),
+          sprintName({ name: "", end: "2030-05-17" }).startsWith("Sprint ending "),
+        ]""",
+    )
+    assert results == [
+        [
+            ["backlog", "Backlog", 1, False],
+            ["not-started", "Not Started", 1, True],
+            ["in-progress", "In Progress", 2, True],
+            ["testing", "Testing", 3, True],
+            ["done", "Done", 4, True],
+        ],
+        {"1": "Not Started", "2": "In Progress", "3": "Testing", "4": "Done"},
+        "backlog",
+        "testing",
+        "Sprint 9",
+        True,
+    ]
+
+
+# -- changed-field diffs ---------------------------------------------------------------------
+
+
+def test_only_fields_that_differ_are_sent_or_shown_in_a_conflict(units):
+    results = units(
+        ["model.js"],
+        with_task("""({ changedFields, conflictFields, sameTask }) => {
+          const base = task(1, { assigned: null, due: null });
+          return [
+            changedFields(base, { name: "Task 1", assigned: undefined, due: "2030-01-01", status: 2 }),
+            sameTask(base, { ...base, links: {}, status_display: "x" }),
+            sameTask(base, { ...base, order: 1 }),
+            conflictFields(base, task(1, { status: 3, description: "theirs" }), { name: "Mine" }),
+            conflictFields(base, task(1, { assigned: "bob" })),
+          ];
+        }"""),
+    )
+    assert results == [
+        {"due": "2030-01-01", "status": 2},
+        True,
+        False,
+        ["name", "description", "status"],
+        ["assigned"],
+    ]
+
+
+# -- drop positions, burndown, header ------------------------------------------------------------
+
+
+def test_a_pointer_below_a_cards_middle_drops_after_it(units):
+    results = units(
+        ["board/drag.js"],
+        """({ indexAt }) => {
+          const boxes = [{ top: 0, height: 100 }, { top: 110, height: 100 }, undefined];
+          return [10, 60, 170, 500].map((y) => indexAt(y, boxes)).concat(indexAt(500, []));
+        }""",
+    )
+    assert results == [0, 1, 2, 2, 0]
+
+
+def test_burndown_counts_open_tasks_per_day_until_today(units):
+    results = units(
+        ["burndown.js"],
+        """({ burndownData }) => {
+          const sprint = { end: "2030-01-15" };
+          const tasks = [
+            { started: "2029-12-30", completed: "2030-01-03" },
+            { started: null, completed: "2030-01-05" },
+            { started: null, completed: null },
+          ];
+          const data = burndownData(sprint, tasks, "2030-01-05");
+          const ended = burndownData(sprint, tasks, "2030-02-01");
+          return [data.start, data.days, data.total, data.actual.map((point) => [point.date, point.open]),
+                  ended.actual.length, burndownData(sprint, [], "2030-01-10").start];
+        }""",
+    )
+    start, days, total, actual, ended_points, empty_start = results
+    assert (start, days, total) == ("2029-12-30", 16, 3)
+    assert actual[0] == ["2029-12-30", 3]
+    assert dict(actual)["2030-01-02"] == 3 and dict(actual)["2030-01-03"] == 2
+    assert actual[-1] == ["2030-01-05", 1]
+    assert len(actual) == 7
+    assert ended_points == 17
+    assert empty_start == "2030-01-01"
+
+
+def test_the_header_says_how_many_days_are_left(units):
+    results = units(
+        ["board/view.js"],
+        """({ sprintWhen }) => [
+          sprintWhen({ end: "2030-01-10" }, "2030-01-07"),
+          sprintWhen({ end: "2030-01-10" }, "2030-01-09"),
+          sprintWhen({ end: "2030-01-10" }, "2030-01-10"),
+          sprintWhen({ end: "2030-01-10" }, "2030-01-11"),
+        ]""",
+    )
+    assert [text.split(" · ")[-1] for text in results[:3]] == ["3 days left", "1 day left", "last day"]
+    assert results[3].startswith("Ended ") and "·" not in results[3]
