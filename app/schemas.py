@@ -313,8 +313,13 @@ class ProjectSchema(ModelSchema):
     id = fields.Integer(dump_only=True)
     name = Text(required=True, validate=not_blank_max_length(100))
     description = Text()
-    role = fields.String(dump_only=True)
+    role = fields.Method("get_role", dump_only=True)
     links = fields.Method("get_links", dump_only=True)
+
+    def get_role(self, project):
+        """The caller's role: loaded with the project by ``access``, else looked up (after a write)."""
+        role = project.role or access.role_in(project.id)
+        return None if role is None else str(role)
 
     def get_links(self, project):
         return {
@@ -348,13 +353,10 @@ class MemberSchema(Schema):
     links = fields.Function(lambda membership: {"user": link("api.user", username=membership.user.username)})
 
 
-class RoleRequestSchema(Schema):
+class RoleRequestSchema(ModelSchema):
     role = fields.String(
         required=True, validate=validate.OneOf(ROLE_CHOICES, error="Must be one of: admin, member, viewer.")
     )
-
-    class Meta:
-        unknown = RAISE
 
 
 class TokenRequestSchema(Schema):

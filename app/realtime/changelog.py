@@ -49,18 +49,25 @@ def _member_body(membership, action):
     return {"project": membership.project_id, **_rest_view(member_schema, membership)}
 
 
-def _sync_assigned(task):
-    """Make ``task.assigned`` agree with ``assigned_id`` before the task is dumped.
+# The user relationships that a logged body shows, by the column that holds their id.
+USER_REFERENCES = {Task: ("assigned", "assigned_id"), Membership: ("user", "user_id")}
+
+
+def _sync_user(obj):
+    """Make a user relationship (a task's ``assigned``, a membership's ``user``) agree with
+    its id column before the object is dumped.
 
     Code that sets only the id (a script: ``task.assigned_id = 3``) leaves the
-    relationship unloaded on a new task, or holding the previous user on an
+    relationship unloaded on a new object, or holding the previous user on an
     existing one, until the row is next read; the body would show the wrong
-    assignee. The flush has written the id, so it is the committed value.
+    user. The flush has written the id, so it is the committed value.
     """
-    loaded = sa.inspect(task).attrs.assigned.loaded_value
-    if loaded is so.attributes.NO_VALUE or getattr(loaded, "id", None) != task.assigned_id:
-        user = None if task.assigned_id is None else so.object_session(task).get(User, task.assigned_id)
-        so.attributes.set_committed_value(task, "assigned", user)
+    relationship, column = USER_REFERENCES[type(obj)]
+    user_id = getattr(obj, column)
+    loaded = sa.inspect(obj).attrs[relationship].loaded_value
+    if loaded is so.attributes.NO_VALUE or getattr(loaded, "id", None) != user_id:
+        user = None if user_id is None else so.object_session(obj).get(User, user_id)
+        so.attributes.set_committed_value(obj, relationship, user)
 
 
 def _actor():
@@ -94,8 +101,8 @@ def _task_boards(task, action):
 
 def _row(obj, action):
     name, schema = MODELS[type(obj)]
-    if name == "task" and action != "remove":
-        _sync_assigned(obj)
+    if type(obj) in USER_REFERENCES and (action != "remove" or name == "member"):
+        _sync_user(obj)
     if name == "member":
         body = _member_body(obj, action)
     else:
