@@ -1,0 +1,204 @@
+"""Projects on sockets: rooms per project, subscribe and hints checked against
+membership, membership changes acted on at once, replay within the project.
+
+Users: ann (admin of Apollo), zed (admin of Zeus), bo (member of both), vic
+(viewer of Apollo). That a change did *not* reach a socket is shown with a
+sentinel: a later change that does reach it.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from app import db
+from app.models import User
+from tests.api_helpers import day
+from tests.socket_helpers import Socket, changes_of
+
+VIEWERS_CANNOT = "Viewers cannot change this project."
+
+
+@pytest.fixture
+def world(app, client, make_user, make_token, make_project, make_sprint, make_task):
+    users = {name: make_user(name, project=None) for name in ("ann", "zed", "bo", "vic")}
+    apollo = make_project("Apollo", ann="admin", bo="member", vic="viewer")
+    zeus = make_project("Zeus", zed="admin", bo="member")
+    tokens = {name: make_token(user) for name, user in users.items()}
+    apollo_sprint = make_sprint(name="Apollo sprint", project="Apollo")
+    zeus_sprint = make_sprint(name="Zeus sprint", project="Zeus")
+    opened = []
+
+    def connect(name):
+        socket = Socket(app, tokens[name])
+        opened.append(socket)
+        return socket
+
+    yield SimpleNamespace(
+        headers={name: {"Authorization": f"Token {token}"} for name, token in tokens.items()},
+        connect=connect,
+        apollo=apollo,
+        zeus=zeus,
+        apollo_sprint=apollo_sprint,
+        zeus_sprint=zeus_sprint,
+        apollo_task=make_task("Apollo task", sprint_id=apollo_sprint),
+        zeus_task=make_task("Zeus task", sprint_id=zeus_sprint),
+    )
+    for socket in opened:
+        if socket.connected:
+            socket.disconnect()
+
+
+def post(client, headers, path, body):
+    response = client.post(path, headers=headers, json=body)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["id"]
+
+
+def patch(client, headers, path, body):
+    response = client.patch(path, headers=headers, json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def projects_in(changes):
+    return {change["body"]["project"] for change in changes if change["body"]}
+
+
+def test_nothing_of_another_project_reaches_a_socket(client, world):
+    ann = world.connect("ann")
+    assert ann.subscribe(world.apollo_sprint)["ok"]
+    zed, bo = world.headers["zed"], world.headers["bo"]
+    post(client, zed, "/api/tasks", {"name": "Zeus backlog"})
+    post(client, zed, "/api/sprints", {"name": "Zeus next", "end": day(60)})
+    patch(client, zed, f"/api/tasks/{world.zeus_task}", {"status": 2})
+    patch(client, zed, f"/api/projects/{world.zeus}", {"description": "Secret"})
+    client.put(f"/api/projects/{world.zeus}/members/vic", headers=zed, json={"role": "viewer"})
+    sentinel = post(client, bo, "/api/tasks", {"name": "Apollo backlog", "project": world.apollo})
+    _, earlier = ann.wait_change("task", sentinel, "add")
+    assert projects_in(changes_of(earlier)) <= {world.apollo}
+    assert not [c for c in changes_of(earlier) if c["model"] in ("project", "member")]
+
+
+def test_backlog_changes_reach_every_board_of_their_project_only(client, world):
+    bo_apollo, bo_zeus = world.connect("bo"), world.connect("bo")
+    assert bo_apollo.subscribe(world.apollo_sprint)["ok"]
+    assert bo_zeus.subscribe(world.zeus_sprint)["ok"]
+    zeus_backlog = post(client, world.headers["zed"], "/api/tasks", {"name": "Zeus backlog"})
+    change, _ = bo_zeus.wait_change("task", zeus_backlog, "add")
+    assert change["body"]["project"] == world.zeus
+    sentinel = post(client, world.headers["ann"], "/api/tasks", {"name": "Apollo backlog"})
+    _, earlier = bo_apollo.wait_change("task", sentinel, "add")
+    assert zeus_backlog not in [c["id"] for c in changes_of(earlier, "task")]
+
+
+def test_another_projects_sprint_and_task_are_unknown_on_sockets(world):
+    ann = world.connect("ann")
+    assert ann.subscribe(world.zeus_sprint) == {
+        "ok": False,
+        "error": f"Sprint {world.zeus_sprint} does not exist.",
+    }
+    assert ann.subscribe(999_999) == {"ok": False, "error": "Sprint 999999 does not exist."}
+    assert ann.subscribe(world.apollo_sprint)["ok"]
+    assert ann.hint(world.zeus_task) == {"ok": False, "error": f"Task {world.zeus_task} does not exist."}
+
+
+def test_a_viewer_follows_the_board_but_its_hints_are_refused(client, world):
+    vic = world.connect("vic")
+    assert vic.subscribe(world.apollo_sprint)["ok"]
+    assert vic.hint(world.apollo_task) == {"ok": False, "error": VIEWERS_CANNOT}
+    patch(client, world.headers["ann"], f"/api/tasks/{world.apollo_task}", {"status": 2})
+    change, _ = vic.wait_change("task", world.apollo_task, "update")
+    assert change["body"]["status"] == 2
+
+
+def test_a_demoted_members_next_hint_is_refused_without_reconnecting(client, world):
+    bo, ann = world.connect("bo"), world.connect("ann")
+    assert ann.subscribe(world.apollo_sprint)["ok"]
+    assert bo.subscribe(world.apollo_sprint)["ok"]
+    assert bo.hint(world.apollo_task) == {"ok": True}
+    ann.wait_for("hint", lambda h: h["user"] == "bo")
+    response = client.put(
+        f"/api/projects/{world.apollo}/members/bo", headers=world.headers["ann"], json={"role": "viewer"}
+    )
+    assert response.status_code == 200
+    change, _ = bo.wait_for("change", lambda c: c["model"] == "member")
+    assert change["action"] == "update"
+    assert change["body"]["project"] == world.apollo
+    assert change["body"]["username"] == "bo"
+    assert change["body"]["role"] == "viewer"
+    assert bo.hint(world.apollo_task, "dragend") == {"ok": False, "error": VIEWERS_CANNOT}
+
+
+def test_a_removed_member_leaves_the_projects_boards_at_once(client, world):
+    bo, ann = world.connect("bo"), world.connect("ann")
+    assert bo.subscribe(world.apollo_sprint)["ok"]
+    assert bo.subscribe(world.zeus_sprint)["ok"]
+    assert ann.subscribe(world.apollo_sprint)["ok"]
+    ann.wait_for("presence", lambda p: p["users"] == ["ann", "bo"])
+    response = client.delete(f"/api/projects/{world.apollo}/members/bo", headers=world.headers["ann"])
+    assert response.status_code == 204
+    change, _ = bo.wait_for("change", lambda c: c["model"] == "member")
+    assert change["action"] == "remove"
+    assert change["body"] == {"project": world.apollo, "username": "bo"}
+    ann.wait_for("presence", lambda p: p["users"] == ["ann"])
+    patch(client, world.headers["ann"], f"/api/tasks/{world.apollo_task}", {"status": 2})
+    post(client, world.headers["ann"], "/api/tasks", {"name": "Apollo backlog"})
+    sentinel = post(client, world.headers["zed"], "/api/tasks", {"name": "Zeus backlog"})
+    _, earlier = bo.wait_change("task", sentinel, "add")
+    assert projects_in(changes_of(earlier)) <= {world.zeus}
+    assert bo.subscribe(world.apollo_sprint) == {
+        "ok": False,
+        "error": f"Sprint {world.apollo_sprint} does not exist.",
+    }
+
+
+def test_an_added_member_hears_the_project_at_once(client, world):
+    zed = world.connect("zed")
+    response = client.put(
+        f"/api/projects/{world.apollo}/members/zed", headers=world.headers["ann"], json={"role": "member"}
+    )
+    assert response.status_code == 201
+    change, _ = zed.wait_for("change", lambda c: c["model"] == "member")
+    assert change["action"] == "add"
+    sprint = post(client, world.headers["ann"], "/api/sprints", {"name": "New", "end": day(70)})
+    zed.wait_change("sprint", sprint, "add")
+    assert zed.subscribe(sprint)["ok"]
+
+
+def test_replay_after_reconnecting_holds_nothing_of_another_project(client, world):
+    bo = world.connect("bo")
+    seq = bo.subscribe(world.apollo_sprint)["seq"]
+    bo.disconnect()
+    apollo_backlog = post(client, world.headers["ann"], "/api/tasks", {"name": "Apollo backlog"})
+    post(client, world.headers["zed"], "/api/tasks", {"name": "Zeus backlog"})
+    patch(client, world.headers["zed"], f"/api/tasks/{world.zeus_task}", {"status": 3})
+    patch(client, world.headers["ann"], f"/api/tasks/{world.apollo_task}", {"status": 2})
+    again = world.connect("bo")
+    answer = again.subscribe(world.apollo_sprint, since=seq)
+    assert answer["ok"] and "resync" not in answer
+    replayed = changes_of(again.received())
+    assert [(c["model"], c["id"]) for c in replayed] == [
+        ("task", apollo_backlog),
+        ("task", world.apollo_task),
+    ]
+
+
+def test_a_drag_ends_when_its_socket_leaves_the_board(world):
+    ann, bo = world.connect("ann"), world.connect("bo")
+    assert ann.subscribe(world.apollo_sprint)["ok"]
+    assert bo.subscribe(world.apollo_sprint)["ok"]
+    assert bo.hint(world.apollo_task, "dragstart") == {"ok": True}
+    ann.wait_for("hint", lambda h: h["action"] == "dragstart")
+    bo.disconnect()
+    hint, _ = ann.wait_for("hint", lambda h: h["action"] == "dragend")
+    assert hint == {"task": world.apollo_task, "action": "dragend", "user": "bo"}
+
+
+def test_a_deactivated_users_sockets_are_closed(app, world):
+
+    vic = world.connect("vic")
+    assert vic.subscribe(world.apollo_sprint)["ok"]
+    with app.app_context():
+        db.session.scalar(sa.select(User).where(User.username == "vic")).is_active = False
+        db.session.commit()
+    vic.wait_disconnected()
