@@ -13,8 +13,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-import app.models  # noqa: F401  (registers every table on db.metadata)
-from app import db
+from app import create_app, db
+from app.models import Token, User
+from config import TestingConfig
 from tests.servers import ROOT, downgrade_database, postgres_database, upgrade_database
 
 pytestmark = pytest.mark.server
@@ -81,3 +82,83 @@ def test_upgrade_is_idempotent(empty_database):
     revision, differences, _ = schema_state(empty_database)
     assert revision == head_revision()
     assert differences == []
+
+
+def test_upgrading_a_filled_database_moves_its_work_into_a_default_project(empty_database):
+    """A database at the revision before projects, with data, upgrades and keeps every
+    object; its users become members of "Default" (the first its admin)."""
+    upgrade_database(empty_database, "0002")
+    engine = sa.create_engine(empty_database, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        for username in ("first", "second", "third"):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (username, full_name, is_active, created)"
+                    " VALUES (:u, '', true, '2026-01-01')"
+                ),
+                {"u": username},
+            )
+        connection.execute(
+            sa.text(
+                'INSERT INTO sprints (name, description, "end", version)'
+                " VALUES ('Old', '', '2099-01-01', 1)"
+            )
+        )
+        for name, sprint in (("In the sprint", 1), ("In the backlog", None)):
+            connection.execute(
+                sa.text(
+                    'INSERT INTO tasks (name, description, sprint_id, status, "order", version)'
+                    " VALUES (:n, '', :s, 1, 0, 1)"
+                ),
+                {"n": name, "s": sprint},
+            )
+        connection.execute(
+            sa.text(
+                "INSERT INTO events (model, object_id, action, all_boards, created)"
+                " VALUES ('task', 2, 'add', true, '2026-01-01')"
+            )
+        )
+    upgrade_database(empty_database)
+    revision, differences, _ = schema_state(empty_database)
+    assert revision == head_revision()
+    assert differences == []
+    with engine.connect() as connection:
+        projects = connection.execute(sa.text("SELECT id, name FROM projects")).all()
+        assert [name for _, name in projects] == ["Default"]
+        default = projects[0][0]
+        members = connection.execute(
+            sa.text(
+                "SELECT u.username, m.role FROM memberships m JOIN users u ON u.id = m.user_id ORDER BY u.id"
+            )
+        ).all()
+        assert [tuple(row) for row in members] == [
+            ("first", "admin"),
+            ("second", "member"),
+            ("third", "member"),
+        ]
+        assert connection.execute(sa.text("SELECT project_id FROM sprints")).scalars().all() == [default]
+        assert (
+            connection.execute(sa.text("SELECT project_id FROM tasks ORDER BY id")).scalars().all()
+            == [default] * 2
+        )
+        assert connection.execute(sa.text("SELECT project FROM events")).scalars().all() == [default]
+    engine.dispose()
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=empty_database)
+    client = app.test_client()
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "second"))
+        token, value = Token.issue(user, 60)
+        db.session.add(token)
+        db.session.commit()
+    headers = {"Authorization": f"Token {value}"}
+    tasks = client.get("/api/tasks", headers=headers).get_json()["results"]
+    assert [task["name"] for task in tasks] == ["In the sprint", "In the backlog"]
+    for link in (tasks[0]["links"]["self"], tasks[0]["links"]["sprint"], tasks[0]["links"]["project"]):
+        assert client.get(link, headers=headers).status_code == 200
+    created = client.post("/api/tasks", headers=headers, json={"name": "After the upgrade"})
+    assert created.status_code == 201
+    assert created.get_json()["project"] == default
+    app.extensions["realtime"].stop()
+    with app.app_context():
+        db.engine.dispose()
