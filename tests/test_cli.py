@@ -1,4 +1,4 @@
-"""The ``flask`` commands: ``create-user`` and ``seed-demo``.
+"""The ``flask`` commands: ``create-user``, ``create-project``, ``add-member`` and ``seed-demo``.
 
 Most tests drive them through Flask's CLI runner on the test database (SQLite,
 or PostgreSQL with ``TEST_DATABASE_URL``); one runs the real ``flask --app wsgi``
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
 from app import db
-from app.cli import DEMO_PASSWORD, DEMO_SPRINT_NAME, DEMO_USERS
-from app.models import Sprint, Task, User
+from app.cli import DEMO_PASSWORD, DEMO_PROJECT_NAME, DEMO_SPRINT_NAME, DEMO_USERS
+from app.models import Membership, Project, Sprint, Task, User
 from tests.servers import create_user, upgrade_database
 
 USERNAME_RULE = "A username has 1 to 150 letters, digits or the characters . @ + - _"
@@ -99,7 +99,77 @@ class TestCreateUser:
         assert all_users(app) == {}
 
 
+def memberships(app):
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Project.name, User.username, Membership.role)
+            .join(Membership.project)
+            .join(Membership.user)
+        )
+        return sorted(tuple(row) for row in rows)
+
+
+class TestProjectsOnTheCommandLine:
+    def test_create_project_add_members_and_create_user_in_a_project(self, app, client):
+        assert run(app, "create-user", "ann", "--password", "pw").exit_code == 0
+        result = run(app, "create-project", "Apollo", "--admin", "ann")
+        assert result.exit_code == 0, result.output
+        assert 'Created project "Apollo" with admin "ann".' in result.output
+        result = run(app, "create-user", "bo", "--password", "pw", "--project", "Apollo")
+        assert result.exit_code == 0, result.output
+        assert run(app, "create-user", "vic", "--password", "pw").exit_code == 0
+        result = run(app, "add-member", "Apollo", "vic", "--role", "viewer")
+        assert result.exit_code == 0, result.output
+        assert memberships(app) == [
+            ("Apollo", "ann", "admin"),
+            ("Apollo", "bo", "member"),
+            ("Apollo", "vic", "viewer"),
+        ]
+        assert run(app, "add-member", "Apollo", "vic", "--role", "member").exit_code == 0
+        assert ("Apollo", "vic", "member") in memberships(app)
+        token = client.post("/api/token", json={"username": "bo", "password": "pw"}).get_json()["token"]
+        response = client.post("/api/tasks", headers={"Authorization": f"Token {token}"}, json={"name": "T"})
+        assert response.status_code == 201
+
+    @pytest.mark.parametrize(
+        "args, message",
+        [
+            (["create-project", "Apollo", "--admin", "ghost"], 'There is no user named "ghost".'),
+            (["create-project", "Taken", "--admin", "ann"], 'A project named "Taken" already exists.'),
+            (["create-project", "", "--admin", "ann"], "A project name has 1 to 100 characters."),
+            (["add-member", "Nowhere", "ann"], 'There is no project named "Nowhere".'),
+            (["add-member", "Taken", "ghost"], 'There is no user named "ghost".'),
+            (["add-member", "Taken", "ann", "--role", "member"], "A project needs at least one admin."),
+            (["add-member", "Taken", "ann", "--role", "owner"], "Invalid value for '--role'"),
+            (
+                ["create-user", "zoe", "--password", "pw", "--project", "Nowhere"],
+                'There is no project named "Nowhere".',
+            ),
+        ],
+    )
+    def test_bad_input_is_refused_and_changes_nothing(self, app, args, message):
+        assert run(app, "create-user", "ann", "--password", "pw").exit_code == 0
+        assert run(app, "create-project", "Taken", "--admin", "ann").exit_code == 0
+        before = row_counts(app), memberships(app)
+        result = run(app, *args)
+        assert result.exit_code != 0
+        assert message in result.output
+        assert (row_counts(app), memberships(app)) == before
+
+
 class TestSeedDemo:
+    def test_creates_the_demo_team(self, app):
+        assert run(app, "seed-demo").exit_code == 0
+        assert memberships(app) == [
+            (DEMO_PROJECT_NAME, "alice", "admin"),
+            (DEMO_PROJECT_NAME, "bob", "member"),
+            (DEMO_PROJECT_NAME, "carol", "member"),
+        ]
+        with app.app_context():
+            project_id = db.session.scalar(sa.select(Project.id).where(Project.name == DEMO_PROJECT_NAME))
+            assert set(db.session.scalars(sa.select(Task.project_id))) == {project_id}
+            assert set(db.session.scalars(sa.select(Sprint.project_id))) == {project_id}
+
     def test_is_idempotent_and_prints_the_logins(self, app):
         first = run(app, "seed-demo")
         assert first.exit_code == 0, first.output
