@@ -1,5 +1,8 @@
 """WSGI entry point: ``gunicorn -k eventlet -w 1 wsgi:app``.
 
+It puts the request guard (body deadline and size, ``app/timeouts.py``) in front
+of the whole application, Socket.IO included.
+
 The async library is patched in before anything else is imported, so that
 sockets, the database driver and Redis all cooperate with it. The ``flask``
 command imports this module after Flask itself, too late to patch safely; its
@@ -27,5 +30,8 @@ elif ASYNC_MODE == "gevent":
     monkey.patch_all()
 
 from app import create_app  # noqa: E402
+from app.timeouts import RequestGuard  # noqa: E402
 
 app = create_app(SOCKETIO_ASYNC_MODE=ASYNC_MODE)
+# Request bodies arrive whole and in time before anything else sees them (app/timeouts.py).
+app.wsgi_app = RequestGuard(app.wsgi_app, app.config)

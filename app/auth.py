@@ -2,11 +2,18 @@
 
 REST accepts ``Authorization: Token <token>``, ``Bearer <token>`` and HTTP Basic;
 sockets pass the same token in their connect ``auth`` payload.
+
+Every password check goes through ``authenticate``: it marks a rejected password
+on ``g`` (the login throttle counts those, whichever way the password came), and
+it hashes in a worker thread, a few at a time, so that the seconds of CPU a burst
+of guesses costs never stop the event loop that serves everyone else.
 """
+
+import threading
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import g
+from flask import current_app, g
 from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth, MultiAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,8 +51,37 @@ _unknown_user_hashes = {}
 def _unknown_user_hash():
     method = password_hash_method()
     if method not in _unknown_user_hashes:
-        _unknown_user_hashes[method] = generate_password_hash("not a real password", method=method)
+        _unknown_user_hashes[method] = off_the_loop(generate_password_hash, "not a real password", method)
     return _unknown_user_hashes[method]
+
+
+# Created after wsgi.py has patched the async library, so it is a green semaphore there.
+_hashing_slots = {}
+
+
+def _slots():
+    size = current_app.config["PASSWORD_HASH_CONCURRENCY"]
+    if size not in _hashing_slots:
+        _hashing_slots[size] = threading.BoundedSemaphore(size)
+    return _hashing_slots[size]
+
+
+def off_the_loop(function, *args):
+    """Run CPU-bound ``function`` (password hashing) where it does not block the event loop:
+    in a real OS thread (eventlet's tpool, gevent's threadpool), at most
+    ``PASSWORD_HASH_CONCURRENCY`` at a time; waiting for a slot is a green wait. In
+    threading mode (tests, ``flask`` commands) each request has its own thread already."""
+    mode = current_app.config["SOCKETIO_ASYNC_MODE"]
+    if mode not in ("eventlet", "gevent"):
+        return function(*args)
+    with _slots():
+        if mode == "eventlet":
+            from eventlet import tpool
+
+            return tpool.execute(function, *args)
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(function, args)
 
 
 def find_user(username):
@@ -56,14 +92,20 @@ def find_user(username):
 
 
 def authenticate(username, password):
-    """The active user with this username and password, or None."""
+    """The active user with this username and password, or None (and the request is
+    marked as a failed login, for the throttle)."""
     user = find_user(username) if username else None
-    if user is None:
-        check_password_hash(_unknown_user_hash(), password or "")
-        return None
-    if not user.check_password(password or "") or not user.is_active:
+    stored = user.password_hash if user is not None and user.password_hash else _unknown_user_hash()
+    matches = off_the_loop(check_password_hash, stored, password or "")
+    if user is None or not matches or not user.is_active:
+        g.password_rejected = True
         return None
     return user
+
+
+def password_rejected():
+    """Whether this request presented a password that was refused."""
+    return g.get("password_rejected", False)
 
 
 def token_for(value):

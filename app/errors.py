@@ -5,6 +5,8 @@ import logging
 from flask import jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.json_input import StrictJSONProvider
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MESSAGES = {
@@ -81,6 +83,7 @@ def handle_unexpected(error):
 
 
 def register(app):
+    app.json = StrictJSONProvider(app)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,14 +1,17 @@
 """Response headers every page and API answer carries, cross-origin access for
-the configured origins, and the checks a production configuration must pass."""
+the configured origins, the client address behind trusted proxies, and the checks
+a production configuration must pass."""
 
-from flask import request
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -44,13 +47,43 @@ def check_production_config(config):
         )
 
 
+def _websocket_origin(origin):
+    """``https://host`` -> ``wss://host``: CSP's 'self' does not cover websockets in every browser."""
+    scheme, _, rest = origin.partition("://")
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
+
+
+def content_security_policy(allowed_origins):
+    """The policy for this request: the page may connect to its own origin (HTTP and
+    websocket; ``PUBLIC_URL`` when set, else the host asked for) and to the configured
+    origins, nowhere else."""
+    own = current_app.config.get("PUBLIC_URL") or request.host_url
+    origins = [urlsplit(own)._replace(path="", query="", fragment="").geturl(), *allowed_origins]
+    connect = " ".join(["'self'", *dict.fromkeys(map(_websocket_origin, origins)), *allowed_origins])
+    return CONTENT_SECURITY_POLICY.format(connect=connect)
+
+
+def trust_proxies(app):
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the client's address and scheme from
+    the X-Forwarded-For and X-Forwarded-Proto they set (so the login limits count clients,
+    not the proxy). Off by default: a client could otherwise forge its address."""
+    count = app.config["TRUSTED_PROXIES"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
 def register(app):
-    allowed_origins = set(app.config["CORS_ALLOWED_ORIGINS"])
+    allowed_origins = list(app.config["CORS_ALLOWED_ORIGINS"])
+    hsts = app.config["HSTS_SECONDS"] if app.config.get("PRODUCTION") else 0
+    trust_proxies(app)
 
     @app.after_request
     def add_headers(response):
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(allowed_origins))
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
         origin = request.headers.get("Origin")
         if origin and origin in allowed_origins and request.path.startswith("/api/"):
             response.headers["Access-Control-Allow-Origin"] = origin

@@ -213,7 +213,12 @@ def test_revoke_token(client, alice, make_token, scheme):
     assert client.get("/api/sprints", headers=other).status_code == 200
 
 
-def test_revoke_needs_a_token_not_a_password(client, alice, snapshot):
+def test_revoke_needs_a_token_and_answers_a_right_password_as_a_wrong_one(client, alice, snapshot):
     with unchanged(snapshot):
-        r = client.delete("/api/token", headers=basic("alice", alice.password))
-    assert_error(r, 400, "This request was not authenticated with a token; there is nothing to revoke.")
+        right = client.delete("/api/token", headers=basic("alice", alice.password))
+        wrong = client.delete("/api/token", headers=basic("alice", "wrong"))
+    assert_unauthorized(right)
+    assert (right.get_json(), right.headers["WWW-Authenticate"]) == (
+        wrong.get_json(),
+        wrong.headers["WWW-Authenticate"],
+    )

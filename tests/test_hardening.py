@@ -577,7 +577,8 @@ FLOOD_RATE = 1000  # hints a second from one socket: a hundred times what it may
 def test_a_hint_flood_is_cut_without_delaying_other_sockets(server, live):
     rest = Rest(server, issue_token(server, "ann")["token"])
     board, (task, other_task) = new_board(rest, tasks=2)
-    flooder = live(server, issue_token(server, "cat")["token"], "flooder", subscribe=board)
+    cat = issue_token(server, "cat")["token"]
+    flooder = live(server, cat, "flooder", subscribe=board)
     watcher = live(server, issue_token(server, "ben")["token"], "watcher", subscribe=board)
 
     acks, stop, sent = [], threading.Event(), itertools.count(1)
@@ -585,9 +586,10 @@ def test_a_hint_flood_is_cut_without_delaying_other_sockets(server, live):
 
     def flood():
         started = time.monotonic()
-        while not stop.is_set():
+        while not stop.is_set() and flooder.sio.connected:
             number = next(sent)
-            flooder.sio.emit("hint", hint, callback=acks.append)
+            with contextlib.suppress(socketio.exceptions.SocketIOError):
+                flooder.sio.emit("hint", hint, callback=acks.append)
             ahead = started + number / FLOOD_RATE - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
@@ -598,7 +600,7 @@ def test_a_hint_flood_is_cut_without_delaying_other_sockets(server, live):
     latencies = []
     try:
         time.sleep(0.3)  # the flood is under way
-        for number in range(8):
+        for number in range(5):
             before = time.monotonic()
             rest.call("PATCH", f"/api/tasks/{other_task}", 200, {"order": number + 1})
             arrived, _ = watcher.wait_for(
@@ -610,33 +612,27 @@ def test_a_hint_flood_is_cut_without_delaying_other_sockets(server, live):
         stop.set()
         thread.join(10)
     flood_seconds = time.monotonic() - started
-    total = next(sent) - 1
-    assert total > 0.5 * FLOOD_RATE * flood_seconds, (total, flood_seconds)  # it was a flood
 
-    # Every write reached the other socket within a second (a write plus its event,
-    # measured from the start of the REST request) while the flood ran.
+    # A socket that goes on sending far past its limits is disconnected, within a second.
+    assert flooder.disconnected.wait(WAIT), "the flooding socket is still connected"
+    assert flooder.disconnected_at - (time.time() - (time.monotonic() - started)) < 1.0
+    # Meanwhile every write reached the other socket within a second.
     assert max(latencies) < 1.0, latencies
 
-    # Every hint was answered; a burst of 20 and then 10 a second went through, the rest was refused.
-    deadline = time.monotonic() + 10
-    while len(acks) < total and time.monotonic() < deadline:
-        time.sleep(STEP)
-    assert len(acks) == total, (len(acks), total)
+    # Until then a burst of 20 and 10 a second went through, the rest was refused, and
+    # only what was accepted was relayed.
     accepted = [ack for ack in acks if ack == {"ok": True}]
     refused = [ack for ack in acks if ack.get("ok") is False]
-    assert len(accepted) + len(refused) == total, acks[:5]
-    assert len(accepted) <= 20 + 10 * flood_seconds + 5, (len(accepted), flood_seconds)
-    assert len(refused) > 10 * len(accepted), (len(accepted), len(refused))
-    assert {ack["error"] for ack in refused} == {"Too many hints; slow down."}
-    # Only what was accepted was relayed.
-    watcher.wait_for("hint", count=len(accepted))
+    assert len(accepted) + len(refused) == len(acks), acks[:5]
+    assert 0 < len(accepted) <= 20 + 10 * flood_seconds + 5, (len(accepted), flood_seconds)
+    assert {ack["error"] for ack in refused} <= {"Too many hints; slow down."}
     time.sleep(0.5)
     assert len(watcher.received("hint")) == len(accepted)
+    assert watcher.sio.connected and not watcher.disconnected.is_set()
 
-    # The flooder was slowed down, not thrown out: after a pause its hints go through again.
-    assert flooder.sio.connected
-    time.sleep(1.0)
-    assert flooder.call("hint", {"task": task, "action": "drop"}) == {"ok": True}
+    # The user is not locked out: a new socket's hints go through.
+    again = live(server, cat, "flooder again", subscribe=board)
+    assert again.call("hint", {"task": task, "action": "drop"}) == {"ok": True}
     watcher.wait_for("hint", lambda h: h["action"] == "drop")
 
 

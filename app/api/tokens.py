@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 
 from app import db, limiter
 from app.api.docs import ERROR
-from app.auth import auth, authenticate, current_token
+from app.auth import auth, authenticate, basic_auth, current_token, password_rejected
 from app.errors import ApiError, ValidationFailed
 from app.models import Token
 from app.schemas import token_request_schema
@@ -30,64 +30,53 @@ token_model = ns.model(
 TOO_MANY_FAILURES = "Too many failed logins; wait before trying again."
 
 # Failed logins are counted in these two scopes, shared by every way of presenting a
-# password: POST /api/token and HTTP Basic on any API request.
+# password: a POST /api/token body and HTTP Basic on any API request (DELETE /api/token
+# included). A failure is a password that ``authenticate`` refused, whatever the
+# request then answered.
 USERNAME_SCOPE = "login-failures-username"
 ADDRESS_SCOPE = "login-failures-address"
-
-
-def _login_failed(response):
-    return response.status_code == 401
 
 
 def _username_key(username):
     return f"username:{str(username).lower()[:150]}" if username else "username:"
 
 
-def _attempted_username():
-    """The username a login attempt names, for counting failures per account."""
-    data = request.get_json(silent=True) if request.is_json else request.form
-    username = data.get("username") if isinstance(data, dict) or hasattr(data, "get") else None
+def _logging_in():
+    return request.endpoint == "api.token" and request.method == "POST"
+
+
+def _presented_username():
+    """The username whose password this request presents: the body's on POST /api/token,
+    else the HTTP Basic one."""
+    if _logging_in():
+        data = request.get_json(silent=True) if request.is_json else request.form
+        username = data.get("username") if hasattr(data, "get") else None
+    else:
+        username = request.authorization.username if request.authorization else None
     return _username_key(username)
 
 
-def _basic_username():
-    return _username_key(request.authorization.username if request.authorization else None)
-
-
-def _not_a_basic_login():
-    """Only requests that present a password with HTTP Basic count (the token endpoint counts its own)."""
+def _presents_no_password():
     authorization = request.authorization
-    return authorization is None or authorization.type != "basic" or request.endpoint == "api.token"
-
-
-def _failure_limits(key_funcs, exempt_when=None):
-    """The per-username and per-address limits on failed logins, as decorators."""
-    username_key, address_key = key_funcs
-    common = {"deduct_when": _login_failed, "error_message": TOO_MANY_FAILURES, "exempt_when": exempt_when}
-    return (
-        limiter.shared_limit(
-            lambda: current_app.config["LOGIN_FAILURES_PER_USERNAME"],
-            USERNAME_SCOPE,
-            key_func=username_key,
-            **common,
-        ),
-        limiter.shared_limit(
-            lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
-            ADDRESS_SCOPE,
-            key_func=address_key,
-            **common,
-        ),
-    )
+    return not _logging_in() and (authorization is None or authorization.type != "basic")
 
 
 def throttle_basic_auth(blueprint):
-    """Count HTTP Basic failures on every API route with the token endpoint's failures: otherwise
-    any route would let a client guess passwords without limit."""
-    for limit in _failure_limits((_basic_username, get_remote_address), exempt_when=_not_a_basic_login):
-        limit(blueprint)
-
-
-_per_username, _per_address = _failure_limits((_attempted_username, get_remote_address))
+    """Throttle every password attempt on the API's routes, by username and by address:
+    POST /api/token and HTTP Basic alike, so that no route lets a client guess without limit.
+    Requests with a token are never throttled."""
+    common = {
+        "deduct_when": lambda response: password_rejected(),
+        "error_message": TOO_MANY_FAILURES,
+        "exempt_when": _presents_no_password,
+    }
+    for scope, setting, key_func in (
+        (USERNAME_SCOPE, "LOGIN_FAILURES_PER_USERNAME", _presented_username),
+        (ADDRESS_SCOPE, "LOGIN_FAILURES_PER_ADDRESS", get_remote_address),
+    ):
+        limiter.shared_limit(
+            lambda setting=setting: current_app.config[setting], scope, key_func=key_func, **common
+        )(blueprint)
 
 
 def _credentials():
@@ -106,8 +95,6 @@ def _credentials():
 
 @ns.route("", endpoint="token")
 class TokenResource(Resource):
-    @_per_username
-    @_per_address
     @ns.doc(security=[])
     @ns.expect(credentials_model, validate=False)
     @ns.response(200, "A new token", token_model)
@@ -131,15 +118,15 @@ class TokenResource(Resource):
 
     @auth.login_required
     @ns.response(204, "Revoked")
-    @ns.response(400, "The request was not authenticated with a token", ERROR)
-    @ns.response(401, "Not authenticated", ERROR)
+    @ns.response(401, "Not authenticated with a token", ERROR)
+    @ns.response(429, "Too many failed attempts: wait Retry-After seconds", ERROR)
     def delete(self):
         """Revoke the token used on this request"""
         token = current_token()
         if token is None:
-            raise ApiError(
-                400, "This request was not authenticated with a token; there is nothing to revoke."
-            )
+            # A password, right or wrong, is answered alike: there is no token to revoke,
+            # and the answer must not tell a guesser that the password was right.
+            return basic_auth.auth_error_callback(401)
         token.revoke()
         db.session.commit()
         return "", 204
