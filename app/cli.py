@@ -88,6 +88,23 @@ def add_member(project, user, role):
     membership.role = role
 
 
+def create_user_in_project(username, password, full_name, project_name, role):
+    """Create the user, adding them to ``project_name`` if given; returns what was done."""
+    project = None
+    if project_name is not None:
+        project = db.session.scalar(sa.select(Project).where(Project.name == project_name))
+    user = create_user(username, password, full_name)
+    if project_name is None:
+        return f'Created user "{username}".'
+    if project is None:
+        create_project(project_name, user)
+        db.session.flush()
+        return f'Created user "{username}" and project "{project_name}", with "{username}" as its admin.'
+    add_member(project, user, role)
+    db.session.flush()
+    return f'Created user "{username}" in "{project_name}" as {role}.'
+
+
 def seed_demo():
     """Add the demo users, their project, a current sprint and its tasks, unless they are already there."""
     users = []
@@ -148,16 +165,27 @@ def register(app):
     @click.argument("username")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     @click.option("--full-name", default="", help="The name shown on the board.")
-    @click.option("--project", "project_name", default=None, help="Add the user to this project (by name).")
+    @click.option(
+        "--project",
+        "project_name",
+        default=None,
+        help="Add the user to this project (by name); a project that does not exist yet is made, "
+        "with the user as its admin.",
+    )
     @click.option("--role", type=ROLE_OPTION, default="member", show_default=True, help="Role in --project.")
     def create_user_command(username, password, full_name, project_name, role):
         """Create a user who can log in to the board and the API."""
-        project = find_project(project_name) if project_name is not None else None
-        user = create_user(username, password, full_name)
-        if project is not None:
-            add_member(project, user, role)
-        db.session.commit()
-        click.echo(f'Created user "{username}"' + (f' in "{project.name}" as {role}.' if project else "."))
+        for attempt in range(2):
+            try:
+                message = create_user_in_project(username, password, full_name, project_name, role)
+                db.session.commit()
+                break
+            except sa.exc.IntegrityError:
+                # Another command made the same project (or user) meanwhile: look again.
+                db.session.rollback()
+                if attempt:
+                    raise click.ClickException("The user or project changed meanwhile; try again.") from None
+        click.echo(message)
 
     @app.cli.command("create-project")
     @click.argument("name")

@@ -139,7 +139,10 @@ class GunicornServer:
         self.host = host
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
-        self.env = app_environment(database_url, redis_url, secret_key, env)
+        # Links in responses and in change events alike point at this server.
+        self.env = app_environment(
+            database_url, redis_url, secret_key, {"PUBLIC_URL": self.url, **(env or {})}
+        )
         self.args = list(args) + (["--access-logfile", "-"] if access_log else [])
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
@@ -266,9 +269,15 @@ def downgrade_database(database_url, revision="base"):
     return flask_command("db", "downgrade", revision, database_url=database_url)
 
 
-def create_user(database_url, username, password, full_name=None, check=True):
-    """``flask --app wsgi create-user``; returns the CompletedProcess."""
+TEAM = "Team"
+
+
+def create_user(database_url, username, password, full_name=None, check=True, project=TEAM):
+    """``flask --app wsgi create-user``, in ``project`` (the first user made there is its
+    admin, the others members; None: in no project); returns the CompletedProcess."""
     args = ["create-user", username, "--password", password]
+    if project is not None:
+        args += ["--project", project]
     if full_name is not None:
         args += ["--full-name", full_name]
     return flask_command(*args, database_url=database_url, check=check)
