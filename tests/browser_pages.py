@@ -21,6 +21,7 @@ PASSWORDS = {
 }
 FULL_NAMES = {"alice": "Alice Archer", "bob": "Bob Baker", "carol": "Carol Cole", "dave": "Dave Dunn"}
 TEAM = "Team"
+TEAM_MEMBERS = ["alice", "bob"]  # in that order: the first made is its admin
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 LIVE = 2000  # ms: how soon another person's change must show

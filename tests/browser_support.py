@@ -14,7 +14,17 @@ from pathlib import Path
 import pytest
 
 from tests import services
-from tests.browser_pages import DESKTOP, FULL_NAMES, PASSWORDS, STEP, TEAM, Rest, column, connection
+from tests.browser_pages import (
+    DESKTOP,
+    FULL_NAMES,
+    PASSWORDS,
+    STEP,
+    TEAM,
+    TEAM_MEMBERS,
+    Rest,
+    column,
+    connection,
+)
 from tests.servers import GunicornServer, create_user, migrated_postgres_database
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,7 +48,8 @@ def playwright_api():
 def server():
     with migrated_postgres_database() as url:
         for username, password in PASSWORDS.items():
-            create_user(url, username, password, full_name=FULL_NAMES[username])
+            project = TEAM if username in TEAM_MEMBERS else None  # alice, made first, is its admin
+            create_user(url, username, password, full_name=FULL_NAMES[username], project=project)
         with GunicornServer(database_url=url) as server:
             yield server
 
@@ -61,7 +72,8 @@ def expect(playwright_api):
 @pytest.fixture(scope="module")
 def team(server):
     """The project "Team": alice its admin, bob a member."""
-    return Rest(server.url, "alice").project(TEAM, bob="member")
+    projects = Rest(server.url, "alice").call("GET", "/api/projects")["results"]
+    return next(project for project in projects if project["name"] == TEAM)
 
 
 @pytest.fixture(scope="module")

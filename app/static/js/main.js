@@ -1,12 +1,13 @@
 // The page: signing in and out, the live connection, and which view is shown.
 //
-//   #/            the sprint list
-//   #/sprint/ID   that sprint's board
+//   ?project=ID#/            that project's sprint list (without ?project: the first project)
+//   ?project=ID#/sprint/ID   that sprint's board
 
 import { api, getAll, session, setUnauthorizedHandler } from "./api.js";
 import { Board } from "./board/board.js";
 import { announce, clearFormErrors, showFormErrors } from "./dom.js";
 import { Live } from "./live.js";
+import { Projects } from "./projects/projects.js";
 import { SprintsView } from "./sprints.js";
 import { TaskDialog } from "./taskdialog.js";
 
@@ -24,10 +25,31 @@ const main = document.getElementById("app");
 
 const users = new Map(); // username -> user, kept up to date from the lobby
 const taskDialog = new TaskDialog({ users });
+const projects = new Projects({
+  onShow: () => route(),
+  onChanged: () => {
+    board?.render(); // a role change makes the board read-only, or writable again
+    if (!board && sprintsView) sprintsView.show(projects.current);
+  },
+  onLost: (project, message) => {
+    if (shownProject !== project.id) {
+      projects.render();
+      announce(message);
+      return;
+    }
+    leaveBoard();
+    taskDialog.close();
+    window.history.replaceState(null, "", window.location.search + "#/");
+    projects.showNotice(message);
+    route();
+    main.focus({ preventScroll: true });
+  },
+});
 
 let live = null;
 let sprintsView = null;
 let board = null;
+let shownProject = null; // the id of the project whose sprints or board are shown
 let usersApplied = new Map();
 
 function showView(name) {
@@ -81,12 +103,14 @@ function startSession() {
   live.connect();
   sprintsView = new SprintsView({ live });
   loadUsers();
-  route();
+  showView("sprints");
+  projects.start(live, session.username).then(() => live && route());
 }
 
 function endSession(message) {
   leaveBoard();
   taskDialog.close();
+  projects.stop();
   sprintsView?.destroy();
   sprintsView = null;
   live?.close();
@@ -152,9 +176,13 @@ function route() {
     endSession();
     return;
   }
+  if (!projects.ready) return; // routed once they are loaded
+  projects.render();
+  const current = projects.current;
   const match = /^#\/sprint\/(\d+)$/.exec(window.location.hash);
   const sprintId = match ? Number(match[1]) : null;
   if (sprintId && board && board.sprintId === sprintId) return;
+  shownProject = current ? current.id : null;
   leaveBoard();
   taskDialog.close();
   if (sprintId) {
@@ -166,6 +194,14 @@ function route() {
       users,
       me: session.username,
       taskDialog,
+      roleOf: (projectId) => projects.roleIn(projectId),
+      onLoaded: (sprint) => {
+        // A board opened by its address shows its own project's name and role around it.
+        shownProject = sprint.project;
+        if (projects.current?.id !== sprint.project && projects.roleIn(sprint.project)) {
+          projects.select(sprint.project, { replace: true, show: false });
+        }
+      },
       onGone: (message) => {
         announce(message, "error");
         window.location.hash = "#/";
@@ -174,11 +210,12 @@ function route() {
     board.start();
   } else {
     showView("sprints");
-    sprintsView.show();
+    sprintsView.show(current);
   }
 }
 
-window.addEventListener("hashchange", () => {
+// Following a link to a sprint, choosing a project, and Back and Forward all come here.
+window.addEventListener("popstate", () => {
   if (!session.token) return;
   route();
   main.focus({ preventScroll: true });

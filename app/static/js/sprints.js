@@ -1,9 +1,11 @@
-// The sprint list (from a week ago onwards) and the form that creates a sprint.
+// A project's sprint list (from a week ago onwards) and the form that creates a sprint
+// (for those who may write to the project).
 
 import { api, getAll } from "./api.js";
 import { addDays, daysBetween, formatLongDate, today } from "./dates.js";
 import { announce, clear, clearFormErrors, el, showFormErrors } from "./dom.js";
 import { sprintName } from "./model.js";
+import { canWrite } from "./projects/list.js";
 
 export class SprintsView {
   constructor({ live }) {
@@ -11,6 +13,7 @@ export class SprintsView {
     this.sprints = new Map();
     this.applied = new Map();
     this.visible = false;
+    this.project = null;
     this.section = document.getElementById("sprints-view");
     this.list = document.getElementById("sprint-list");
     this.empty = document.getElementById("sprint-list-empty");
@@ -30,10 +33,17 @@ export class SprintsView {
     return addDays(today(), -7);
   }
 
-  async show() {
+  /** Show the sprints of `project` (null: none to show). */
+  async show(project) {
     this.visible = true;
-    document.title = "Sprints · Scrum board";
-    await this.load();
+    document.title = project ? `Sprints · ${project.name} · Scrum board` : "Sprints · Scrum board";
+    if (project?.id !== this.project?.id) {
+      this.sprints = new Map();
+      this.render();
+    }
+    this.project = project;
+    this.form.hidden = !project || !canWrite(project.role);
+    if (project) await this.load();
   }
 
   hide() {
@@ -41,8 +51,10 @@ export class SprintsView {
   }
 
   async load() {
+    const project = this.project;
     try {
-      const sprints = await getAll(`/api/sprints?end_min=${this.since}`);
+      const sprints = await getAll(`/api/sprints?project=${project.id}&end_min=${this.since}`);
+      if (project !== this.project) return;
       this.sprints = new Map(sprints.map((sprint) => [sprint.id, sprint]));
       this.render();
     } catch (error) {
@@ -52,6 +64,8 @@ export class SprintsView {
 
   onChange(change) {
     if (!change || change.model !== "sprint") return;
+    const project = change.body ? change.body.project : this.sprints.get(change.id)?.project;
+    if (!this.project || project !== this.project.id) return;
     const key = change.id;
     if (change.seq <= (this.applied.get(key) ?? 0)) return;
     this.applied.set(key, change.seq);
@@ -96,7 +110,12 @@ export class SprintsView {
   async create() {
     clearFormErrors(this.form);
     const data = new FormData(this.form);
-    const body = { name: data.get("name").trim(), description: data.get("description"), end: data.get("end") || null };
+    const body = {
+      project: this.project.id,
+      name: data.get("name").trim(),
+      description: data.get("description"),
+      end: data.get("end") || null,
+    };
     const button = this.form.querySelector('button[type="submit"]');
     button.disabled = true;
     try {

@@ -3,6 +3,7 @@
 // It opens on the version shown on the board and fetches the current one (with
 // its ETag) straight away; saving sends only the fields the person changed, with
 // If-Match, so a change someone else saved meanwhile is never overwritten unseen.
+// On a board the person may only view, it opens read-only.
 
 import { formatLongDate } from "./dates.js";
 import { clear, clearFormErrors, el } from "./dom.js";
@@ -33,6 +34,8 @@ export class TaskDialog {
     this.confirmQuestion = document.getElementById("task-delete-question");
     this.saveButton = this.form.querySelector('[data-action="save"]');
     this.deleteButton = this.form.querySelector('[data-action="delete"]');
+    this.cancelButton = this.form.querySelector('.dialog-foot [data-action="close"]');
+    this.readOnly = false;
 
     for (const button of this.form.querySelectorAll('[data-action="close"]')) {
       button.addEventListener("click", () => this.close());
@@ -71,6 +74,7 @@ export class TaskDialog {
     clearFormErrors(this.form);
     this.confirm.hidden = true;
     this.setBusy(false);
+    this.setReadOnly(board.readOnly);
     this.fill(task);
     this.dialog.showModal();
     this.fields.name.focus();
@@ -93,6 +97,19 @@ export class TaskDialog {
 
   close() {
     if (this.dialog.open) this.dialog.close();
+  }
+
+  /** Show the task without a way to change it (for viewers). */
+  setReadOnly(readOnly) {
+    this.readOnly = readOnly;
+    for (const field of Object.values(this.fields)) {
+      if (field.tagName === "SELECT") field.disabled = readOnly;
+      else field.readOnly = readOnly;
+    }
+    this.saveButton.hidden = readOnly;
+    this.deleteButton.hidden = readOnly;
+    this.cancelButton.textContent = readOnly ? "Close" : "Cancel";
+    this.showNotice(readOnly ? "You can view this task but not change it: viewers cannot change this project." : null);
   }
 
   fill(task) {
@@ -146,7 +163,7 @@ export class TaskDialog {
   async save() {
     const board = this.board;
     const base = this.base;
-    if (!board || !base) return;
+    if (!board || !base || this.readOnly) return;
     clearFormErrors(this.form);
     const changes = this.formChanges();
     if (!Object.keys(changes).length) {
@@ -165,7 +182,7 @@ export class TaskDialog {
   async delete() {
     const board = this.board;
     const base = this.base;
-    if (!board || !base) return;
+    if (!board || !base || this.readOnly) return;
     this.setBusy(true);
     const deleted = await board.writes.enqueue(() => board.writes.remove(base));
     if (board !== this.board) return;

@@ -5,6 +5,7 @@
 // ./writes.js saving with ETags and conflicts, ./drag.js drag and drop,
 // ./hints.js the others' drags, ./view.js and ./card.js drawing it.
 
+import { canWrite } from "../projects/list.js";
 import { BoardDrag } from "./drag.js";
 import { RemoteHints } from "./hints.js";
 import { TaskStore } from "./store.js";
@@ -13,13 +14,20 @@ import { BoardView } from "./view.js";
 import { BoardWrites } from "./writes.js";
 
 export class Board {
-  constructor({ sprintId, live, users, me, taskDialog, onGone }) {
+  /**
+   * `roleOf(projectId)` is my role in a project (the board is read-only unless I
+   * may write to its sprint's project); `onLoaded(sprint)` after each load;
+   * `onGone(message)` when the sprint no longer exists.
+   */
+  constructor({ sprintId, live, users, me, taskDialog, roleOf, onLoaded = () => {}, onGone }) {
     this.sprintId = sprintId;
     this.live = live;
     this.users = users;
     this.me = me;
     this.taskDialog = taskDialog;
     this.onGone = onGone;
+    this.roleOf = roleOf;
+    this.onLoaded = onLoaded;
     this.sprint = null;
     this.presence = [];
     this.stopped = false;
@@ -61,7 +69,13 @@ export class Board {
   /** The sprint has loaded (or loaded again): show it. */
   loaded() {
     this.view.loaded();
+    this.onLoaded(this.sprint);
     this.render();
+  }
+
+  /** Viewers (and anyone before the sprint is known) see the board without its controls. */
+  get readOnly() {
+    return !this.sprint || !canWrite(this.roleOf(this.sprint.project));
   }
 
   render() {

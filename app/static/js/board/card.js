@@ -21,6 +21,8 @@ export function personBadge(username, user, className) {
   );
 }
 
+const KEY_SHORTCUTS = "Alt+ArrowLeft Alt+ArrowRight Alt+ArrowUp Alt+ArrowDown";
+
 function shortDate(iso) {
   return formatDate(iso, { day: "numeric", month: "short" });
 }
@@ -31,28 +33,22 @@ export class Card {
     this.taskId = task.id;
     const titleId = uniqueId("task-title");
     const metaId = uniqueId("task-meta");
-    this.title = el("button", {
-      type: "button",
-      className: "card-title",
-      id: titleId,
-      attrs: {
-        "aria-describedby": `${metaId} card-keys-help`,
-        "aria-keyshortcuts": "Alt+ArrowLeft Alt+ArrowRight Alt+ArrowUp Alt+ArrowDown",
-      },
-    });
+    this.title = el("button", { type: "button", className: "card-title", id: titleId });
     this.meta = el("p", { className: "card-meta", id: metaId });
     this.hint = el("p", { className: "card-hint", hidden: true });
     const selectId = uniqueId("move");
     this.moveLabel = el("label", { htmlFor: selectId, className: "visually-hidden" });
     this.move = el("select", { id: selectId, className: "card-move" });
+    this.actions = el("div", { className: "card-actions" }, this.moveLabel, this.move);
     this.article = el(
       "article",
-      { className: "task-card", draggable: true, attrs: { "aria-labelledby": titleId } },
+      { className: "task-card", attrs: { "aria-labelledby": titleId } },
       this.title,
       this.hint,
-      el("div", { className: "card-foot" }, this.meta, el("div", { className: "card-actions" }, this.moveLabel, this.move)),
+      el("div", { className: "card-foot" }, this.meta, this.actions),
     );
     this.item = el("li", { className: "card-item" }, this.article);
+    this.describedBy = { writable: `${metaId} card-keys-help`, readOnly: metaId };
 
     this.title.addEventListener("click", () => board.taskDialog.open(board, this.taskId));
     this.move.addEventListener("change", () => {
@@ -80,9 +76,19 @@ export class Card {
     this.moveLabel.textContent = `Move “${task.name}” to`;
     this.article.dataset.column = columnKey;
     this.article.dataset.taskId = String(task.id);
+    this.renderAccess(this.board.readOnly);
     this.renderMeta(task);
     this.renderMoveOptions(columnKey);
     this.renderHint(hint);
+  }
+
+  /** Viewers get no drag, no move select and no keyboard moves. */
+  renderAccess(readOnly) {
+    this.article.draggable = !readOnly;
+    this.actions.hidden = readOnly;
+    this.title.setAttribute("aria-describedby", readOnly ? this.describedBy.readOnly : this.describedBy.writable);
+    if (readOnly) this.title.removeAttribute("aria-keyshortcuts");
+    else this.title.setAttribute("aria-keyshortcuts", KEY_SHORTCUTS);
   }
 
   renderMeta(task) {

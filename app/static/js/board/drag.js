@@ -25,6 +25,10 @@ export class BoardDrag {
   }
 
   start(taskId, event) {
+    if (this.board.readOnly) {
+      event.preventDefault();
+      return;
+    }
     this.dragging = { taskId, dropped: false };
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", String(taskId));

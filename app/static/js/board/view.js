@@ -22,7 +22,7 @@ export class BoardView {
   constructor(board) {
     this.board = board;
     this.cards = new Map(); // task id -> Card
-    this.columns = new Map(); // column key -> {section, list, count, empty}
+    this.columns = new Map(); // column key -> {section, list, count, empty, add}
     const byId = (id) => document.getElementById(id);
     this.columnsRoot = byId("columns");
     this.title = byId("board-title");
@@ -62,16 +62,17 @@ export class BoardView {
       const count = el("span", { className: "count" });
       const list = el("ol", { className: "task-list", attrs: { "aria-label": `${column.title} tasks` } });
       const empty = el("p", { className: "column-empty", text: "No tasks" });
+      const add = addTaskControl(column, (name, form) => this.board.writes.create(name, column.key, form));
       const section = el(
         "section",
         { className: `column column-${column.key}`, attrs: { "aria-labelledby": headingId }, dataset: { column: column.key } },
         el("header", { className: "column-head" }, el("h2", { id: headingId, text: column.title }), count),
         list,
         empty,
-        addTaskControl(column, (name, form) => this.board.writes.create(name, column.key, form)),
+        add,
       );
       this.board.drag.watch(section, column.key);
-      this.columns.set(column.key, { section, list, count, empty });
+      this.columns.set(column.key, { section, list, count, empty, add });
       this.columnsRoot.append(section);
     }
   }
@@ -81,6 +82,9 @@ export class BoardView {
   }
 
   render() {
+    const { readOnly } = this.board;
+    this.columnsRoot.classList.toggle("is-read-only", readOnly);
+    for (const { add } of this.columns.values()) add.hidden = readOnly;
     this.renderHeader();
     this.renderColumns();
     this.renderPresence();

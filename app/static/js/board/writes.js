@@ -39,12 +39,13 @@ export class BoardWrites {
   }
 
   move(taskId, columnKey, index, options) {
+    if (this.board.readOnly) return Promise.resolve();
     return this.enqueue(() => this.place(taskId, columnKey, index, options));
   }
 
   /** Alt+Arrow on a card: left/right to the next column, up/down within the column. */
   moveByKey(taskId, key) {
-    if (!isStepKey(key) || !this.store.tasks.has(taskId)) return false;
+    if (this.board.readOnly || !isStepKey(key) || !this.store.tasks.has(taskId)) return false;
     // Where "next" is depends on the moves before this one: work it out when its turn comes.
     this.enqueue(() => {
       const task = this.store.tasks.get(taskId);
