@@ -3,7 +3,8 @@ ES modules from the served ``/static/js/`` in Chromium and hands its results bac
 to be checked here. Seq rules (``board/seq.js``), the tasks as shown
 (``board/store.js``), placement and ordering and changed-field diffs
 (``model.js``), drop positions (``board/drag.js``), burndown data
-(``burndown.js``) and the header's dates (``board/view.js``).
+(``burndown.js``), the header's dates (``board/view.js``), and the projects
+list with its roles and address (``projects/list.js``).
 """
 
 import pytest
@@ -367,3 +368,63 @@ def test_the_header_says_how_many_days_are_left(units):
     )
     assert [text.split(" · ")[-1] for text in results[:3]] == ["3 days left", "1 day left", "last day"]
     assert results[3].startswith("Ended ") and "·" not in results[3]
+
+
+# -- projects ------------------------------------------------------------------------------------
+
+PROJECTS = """(me) => {
+  const list = new ProjectList(me);
+  list.load([{ id: 1, name: "Team", role: "admin" }, { id: 2, name: "Apps", role: "viewer" }]);
+  return list;
+}"""
+
+
+def with_projects(body):
+    """A case function (of ``projects/list.js``) whose body can call ``projects(me)``."""
+    return body.replace("=> {", f"=> {{ const projects = {PROJECTS};", 1)
+
+
+def test_the_chosen_project_is_the_addresss_when_i_am_in_it_else_the_first_by_name(units):
+    results = units(
+        ["projects/list.js"],
+        with_projects("""({ ProjectList, projectIdFromSearch, searchWithProject }) => {
+          const list = projects("alice");
+          return [
+            list.choose(1).name, list.choose(9).name, list.choose(null).name, new ProjectList("x").choose(1),
+            projectIdFromSearch("?project=12&x=1"), projectIdFromSearch("?project=abc"),
+            projectIdFromSearch(""),
+            searchWithProject("?x=1", 5), searchWithProject("?project=5", null),
+          ];
+        }"""),
+    )
+    assert results == ["Team", "Apps", "Apps", None, 12, None, None, "?x=1&project=5", ""]
+
+
+def test_membership_changes_tell_me_i_lost_a_project_or_changed_role(units):
+    results = units(
+        ["projects/list.js"],
+        with_projects("""({ ProjectList, canWrite, isAdmin }) => {
+          const list = projects("bob");
+          const member = (seq, id, action, body) => list.apply({ seq, model: "member", id, action, body });
+          const demoted = member(5, 10, "update", { project: 1, username: "bob", role: "viewer" });
+          const role = list.roleIn(1);
+          const late = member(4, 10, "update", { project: 1, username: "bob", role: "admin" });
+          const roleAfterLate = list.roleIn(1);
+          const other = member(6, 11, "add", { project: 1, username: "carol", role: "member" });
+          const joined = member(7, 12, "add", { project: 3, username: "bob", role: "member" });
+          const body = { id: 2, name: "Mobile" };
+          const renamed = list.apply({ seq: 8, model: "project", id: 2, action: "update", body });
+          const removed = member(9, 10, "remove", { project: 1, username: "bob" });
+          return [demoted, role, late, roleAfterLate, other, joined,
+                  renamed, list.get(2), removed.lost.name, list.get(1),
+                  [canWrite("viewer"), canWrite("member"), isAdmin("member"), isAdmin("admin")]];
+        }"""),
+    )
+    demoted, role, late, role_after_late, other, joined, renamed, apps, lost, gone, roles = results
+    assert demoted == {"changed": True, "members": 1} and role == "viewer"
+    assert late == {} and role_after_late == "viewer"
+    assert other == {"members": 1}
+    assert joined == {"reload": True}
+    assert renamed == {"changed": True} and apps == {"id": 2, "name": "Mobile", "role": "viewer"}
+    assert lost == "Team" and gone is None
+    assert roles == [False, True, False, True]

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser_pages import LIVE, PASSWORDS, TEAM, Rest, add_task, card, column, open_details
+from tests.browser_pages import LIVE, TEAM, Rest, add_task, card, column, open_details
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -172,4 +172,3 @@ def test_a_person_removed_from_a_project_sees_its_board_close_and_why(people, se
     expect(project_select(bob).get_by_role("option", name="Ops")).to_have_count(0)
     expect(project_select(bob).locator("option:checked")).to_have_text(TEAM)
     assert project_id_in_address(bob) != ops["id"]
-    assert "bob" in PASSWORDS
