@@ -4,6 +4,7 @@ else sees meanwhile (``/healthz`` latency) and what it costs (worker memory).
     python -m bench.flood guess           # 8 password guessers (HTTP Basic on DELETE /api/token)
     python -m bench.flood hints           # one socket sending hints as fast as it can
     python -m bench.flood binary          # one socket announcing binary attachments and sending them
+    python -m bench.flood hold            # 10,100 connections announcing a body that never comes
     python -m bench.flood hints --seconds 30 --reconnect
 
 Each run starts a fresh migrated PostgreSQL database and one ``gunicorn -k eventlet
@@ -12,7 +13,9 @@ password hashing), pinned to one core; the clients run on the other. A prober as
 for ``/healthz`` every 50 ms (timeout 10 s) for the whole run. ``guess`` raises the
 login limits so that every guess is really hashed (the throttle would otherwise
 answer most of them without hashing). With ``--reconnect`` a flooding socket that is
-cut off connects again at once and goes on. Results go to
+cut off connects again at once and goes on. ``hold`` opens ``--connections``
+requests that announce a 100-byte body and never send it, and keeps each one open
+until the server closes it. Results go to
 bench/results/flood-<mode>-<time>.json and to standard output.
 """
 
@@ -20,6 +23,7 @@ import argparse
 import base64
 import contextlib
 import json
+import socket
 import threading
 import time
 
@@ -148,13 +152,52 @@ def flood_socket(server, token, task, mode, stop, reconnect, counts):
             return
 
 
+def hold_connections(server, count, stop, counts):
+    """``count`` requests whose body never arrives; how many the server closed, and when."""
+    host, port = server.url.removeprefix("http://").split(":")
+    request = (
+        b"POST /api/token HTTP/1.1\r\nHost: flood\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n"
+    )
+    held = []
+    for _ in range(count):
+        if stop.is_set():
+            break
+        try:
+            connection = socket.create_connection((host, int(port)), timeout=10)
+            connection.sendall(request)
+            held.append(connection)
+        except OSError:
+            counts["refused"] = counts.get("refused", 0) + 1
+    counts["held"] = len(held)
+    opened = time.monotonic()
+    for connection in held:
+        connection.setblocking(False)
+    while held and not stop.is_set():
+        for connection in list(held):
+            try:
+                if connection.recv(4096) == b"":
+                    raise ConnectionResetError
+            except BlockingIOError:
+                continue
+            except OSError:
+                pass
+            counts["closed_by_server"] = counts.get("closed_by_server", 0) + 1
+            counts["last_closed_after_s"] = round(time.monotonic() - opened, 1)
+            held.remove(connection)
+            connection.close()
+        stop.wait(0.2)
+    for connection in held:
+        connection.close()
+
+
 def memory_sampler(pid, stop, samples):
     while not stop.is_set():
         samples.append(rss_kb(pid))
         stop.wait(0.5)
 
 
-def run(mode, seconds, guesser_count, reconnect):
+def run(mode, seconds, guesser_count, reconnect, connections):
     env = {"APP_ENV": "production"}
     if mode == "guess":
         unlimited = "1000000 per minute"
@@ -192,6 +235,13 @@ def run(mode, seconds, guesser_count, reconnect):
             counts = {}
             if mode == "guess":
                 threads, counts = guessers(server, guesser_count, stop)
+            elif mode == "hold":
+                threads = [
+                    threading.Thread(
+                        target=hold_connections, args=(server, connections, stop, counts), daemon=True
+                    )
+                ]
+                threads[0].start()
             else:
                 threads = [
                     threading.Thread(
@@ -237,12 +287,13 @@ def run(mode, seconds, guesser_count, reconnect):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["guess", "hints", "binary"])
+    parser.add_argument("mode", choices=["guess", "hints", "binary", "hold"])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--guessers", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=10_100, help="for hold")
     parser.add_argument("--reconnect", action="store_true", help="a cut-off socket connects again at once")
     args = parser.parse_args()
-    run(args.mode, args.seconds, args.guessers, args.reconnect)
+    run(args.mode, args.seconds, args.guessers, args.reconnect, args.connections)
 
 
 if __name__ == "__main__":

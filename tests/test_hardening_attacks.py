@@ -206,9 +206,10 @@ def test_slow_bodies_and_sockets_that_never_connect_are_cut(server):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("gevent") is None, reason="gevent is not installed")
-def test_slow_bodies_are_cut_under_the_gevent_worker_too(database):
+def test_slow_bodies_are_cut_and_passwords_checked_under_the_gevent_worker_too(database):
     with production_server(database, worker="gevent") as gevent_server:
         assert_slow_clients_are_cut(gevent_server)
+        assert token_of(gevent_server, "ann")  # a password hashed in gevent's threadpool
 
 
 # --- 4. One authenticated socket against its process ----------------------------------------
