@@ -5,6 +5,7 @@ import enum
 import hashlib
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -159,6 +160,14 @@ class Membership(db.Model):
         return f"<Membership {self.user_id} in {self.project_id} as {self.role}>"
 
 
+SPRINT_LENGTH = timedelta(days=14)
+
+
+def _default_start(context):
+    """A sprint starts two weeks before its end unless told otherwise."""
+    return context.get_current_parameters()["end"] - SPRINT_LENGTH
+
+
 class Sprint(Versioned, db.Model):
     __tablename__ = "sprints"
     __table_args__ = (sa.UniqueConstraint("project_id", "end", name="uq_sprints_project_end"),)
@@ -167,6 +176,7 @@ class Sprint(Versioned, db.Model):
     project_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("projects.id", ondelete="RESTRICT"))
     name: so.Mapped[str] = so.mapped_column(sa.String(100), default="", server_default="")
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    start: so.Mapped[date] = so.mapped_column(default=lambda context: _default_start(context))
     end: so.Mapped[date]
 
     # The database refuses to delete a sprint that still has tasks (ON DELETE RESTRICT).
@@ -214,6 +224,7 @@ class Task(Versioned, db.Model):
         sa.SmallInteger, default=Status.NOT_STARTED, server_default="1", index=True
     )
     order: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    points: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(4, 1))
     assigned_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -246,6 +257,9 @@ class Event(db.Model):
     __tablename__ = "events"
     __table_args__ = (
         sa.Index("ix_events_project_seq", "project", "seq"),
+        # A sprint's history (burndown, velocity): the changes of its board, and of tasks that left it.
+        sa.Index("ix_events_board_seq", "board", "seq"),
+        sa.Index("ix_events_previous_board_seq", "previous_board", "seq"),
         # Never reuse a number on SQLite either, even after the newest rows are pruned.
         {"sqlite_autoincrement": True},
     )

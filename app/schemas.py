@@ -1,7 +1,9 @@
 """Marshmallow schemas: the REST representation of each model, and its validation."""
 
+import math
 import re
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from marshmallow import (
@@ -17,7 +19,7 @@ from marshmallow import (
 
 from app import access, db
 from app.links import link
-from app.models import STATUS_LABELS, Project, Role, Sprint, Status, User
+from app.models import SPRINT_LENGTH, STATUS_LABELS, Project, Role, Sprint, Status, User
 
 NON_FIELD_ERRORS = "non_field_errors"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -41,6 +43,35 @@ class WholeNumber(fields.Integer):
         if isinstance(value, float) and not value.is_integer():
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
+
+
+class Points(fields.Field):
+    """Story points: a JSON number from 0 to 999 with at most one decimal (``2.5``), or null."""
+
+    openapi_type = "Float"
+    openapi_range = (0, 999)
+
+    default_error_messages = {
+        "invalid": "A valid number is required.",
+        "range": "Ensure this value is between 0 and 999.",
+        "places": "Ensure that there is no more than 1 decimal place.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise self.make_error("invalid")
+        number = Decimal(str(value))
+        if not 0 <= number <= 999:
+            raise self.make_error("range")
+        if number != number.quantize(Decimal("0.1")):
+            raise self.make_error("places")
+        return number.quantize(Decimal("0.1"))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        value = Decimal(str(value))
+        return int(value) if value == value.to_integral_value() else float(value)
 
 
 class IsoDate(fields.Date):
@@ -150,6 +181,7 @@ class SprintSchema(ProjectPart, ModelSchema):
     project = WholeNumber(attribute="project_id", validate=INT32)
     name = Text(validate=max_length(100))
     description = Text()
+    start = IsoDate()
     end = IsoDate(required=True)
     links = fields.Method("get_links", dump_only=True)
 
@@ -158,27 +190,29 @@ class SprintSchema(ProjectPart, ModelSchema):
             "self": link("api.sprint", sprint_id=sprint.id),
             "tasks": link("api.tasks", sprint=sprint.id),
             "project": link("api.project", project_id=sprint.project_id),
+            "burndown": link("api.sprint_burndown", sprint_id=sprint.id),
         }
 
     @validates_schema(skip_on_field_errors=True)
-    def validate_project_and_end(self, data, **kwargs):
+    def validate_project_and_dates(self, data, **kwargs):
         errors = {}
         self.resolve_project(data, errors)
         if errors:
             raise ValidationError(errors)
-        if "end" not in data:
-            return
-        end = data["end"]
-        changed = self.instance is None or self.instance.end != end
-        if not changed:
-            return
-        if end < date.today():
-            raise ValidationError("End date cannot be in the past.", "end")
-        clash = sa.select(Sprint.id).where(Sprint.project_id == data["project_id"], Sprint.end == end)
-        if self.instance is not None:
-            clash = clash.where(Sprint.id != self.instance.id)
-        if db.session.scalar(clash) is not None:
-            raise ValidationError(SPRINT_END_TAKEN, "end")
+        end = data.get("end")
+        if end is not None and (self.instance is None or self.instance.end != end):
+            if end < date.today():
+                raise ValidationError("End date cannot be in the past.", "end")
+            clash = sa.select(Sprint.id).where(Sprint.project_id == data["project_id"], Sprint.end == end)
+            if self.instance is not None:
+                clash = clash.where(Sprint.id != self.instance.id)
+            if db.session.scalar(clash) is not None:
+                raise ValidationError(SPRINT_END_TAKEN, "end")
+        end = self.current(data, "end")
+        if self.instance is None and "start" not in data:
+            data["start"] = end - SPRINT_LENGTH
+        if self.current(data, "start") > end:
+            raise ValidationError("Start date must be on or before the end date.", "start")
 
 
 SPRINT_END_TAKEN = "A sprint with this end date already exists."
@@ -198,6 +232,7 @@ class TaskSchema(ProjectPart, ModelSchema):
     )
     status_display = fields.Method("get_status_display", dump_only=True)
     order = WholeNumber(validate=INT32)
+    points = Points(allow_none=True)
     assigned = Username(allow_none=True, validate=max_length(150))
     started = IsoDate(allow_none=True)
     due = IsoDate(allow_none=True)
@@ -327,6 +362,7 @@ class ProjectSchema(ModelSchema):
             "sprints": link("api.sprints", project=project.id),
             "tasks": link("api.tasks", project=project.id),
             "members": link("api.members", project_id=project.id),
+            "velocity": link("api.project_velocity", project_id=project.id),
         }
 
     @validates_schema(skip_on_field_errors=True)

@@ -74,6 +74,7 @@ def task_body(task_id, name="Task", project=1, **fields):
         "sprint": None,
         "status": 1,
         "order": 0,
+        "points": None,
         "assigned": None,
         "started": None,
         "due": None,

@@ -1,5 +1,7 @@
 """Sprints over HTTP: create, read, replace, change and delete, and their validation."""
 
+from datetime import date, timedelta
+
 import pytest
 
 from tests.api_helpers import BASE, assert_error, assert_invalid, day, in_days, unchanged
@@ -8,17 +10,19 @@ IN_PAST = {"end": ["End date cannot be in the past."]}
 DUPLICATE = {"end": ["A sprint with this end date already exists."]}
 
 
-def sprint_body(sprint_id, name, end, description="", project=1):
+def sprint_body(sprint_id, name, end, description="", project=1, start=None):
     return {
         "id": sprint_id,
         "project": project,
         "name": name,
         "description": description,
+        "start": start or (date.fromisoformat(end) - timedelta(days=14)).isoformat(),
         "end": end,
         "links": {
             "self": f"{BASE}/api/sprints/{sprint_id}",
             "tasks": f"{BASE}/api/tasks?sprint={sprint_id}",
             "project": f"{BASE}/api/projects/{project}",
+            "burndown": f"{BASE}/api/sprints/{sprint_id}/burndown",
         },
     }
 
@@ -54,9 +58,11 @@ def test_get(client, headers, make_sprint):
 
 def test_put_replaces(client, headers, make_sprint):
     sprint_id = make_sprint(name="Old", description="Old text")
+    start = client.get(f"/api/sprints/{sprint_id}", headers=headers).get_json()["start"]
     r = client.put(f"/api/sprints/{sprint_id}", headers=headers, json={"name": "New", "end": day(30)})
     assert r.status_code == 200
-    assert r.get_json() == sprint_body(sprint_id, "New", day(30), "Old text")
+    # Fields left out keep their values: the start date stays where it was.
+    assert r.get_json() == sprint_body(sprint_id, "New", day(30), "Old text", start=start)
     assert client.get(f"/api/sprints/{sprint_id}", headers=headers).get_json() == r.get_json()
 
 

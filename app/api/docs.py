@@ -45,12 +45,16 @@ _FIELD_TYPES = [
 
 def _restx_field(field, partial):
     field_class = next((rx_cls for mm_cls, rx_cls in _FIELD_TYPES if isinstance(field, mm_cls)), rx.String)
+    # A custom field may name its OpenAPI type and range (``openapi_type``, ``openapi_range``).
+    field_class = getattr(rx, getattr(field, "openapi_type", ""), field_class)
     if field.allow_none:
         field_class = _nullable(field_class)
     options = {
         "required": bool(field.required and not partial and not field.dump_only),
         "readonly": field.dump_only or None,
     }
+    if hasattr(field, "openapi_range"):
+        options["min"], options["max"] = field.openapi_range
     for validator in field.validators:
         if isinstance(validator, validate.Length):
             if validator.max is not None:

@@ -3,8 +3,9 @@
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_restx import Namespace, Resource
+from flask_restx import fields as rx
 
-from app import access, db
+from app import access, db, planning
 from app.api.common import ListQuery, commit_and_dump, json_body, validated
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
@@ -24,7 +25,7 @@ ns = Namespace(
     "projects", description="Projects: a team's sprints, tasks and members", decorators=[auth.login_required]
 )
 
-_links = links_field(ns, "ProjectLinks", ["self", "sprints", "tasks", "members"])
+_links = links_field(ns, "ProjectLinks", ["self", "sprints", "tasks", "members", "velocity"])
 project_model = model_from_schema(ns, "Project", project_schema, {"links": _links})
 project_patch_model = model_from_schema(ns, "ProjectPatch", project_schema, {"links": _links}, partial=True)
 member_model = model_from_schema(
@@ -194,3 +195,35 @@ class MemberItem(Resource):
         db.session.delete(membership)
         db.session.commit()
         return "", 204
+
+
+_velocity_sprint = ns.model(
+    "VelocitySprint",
+    {
+        "id": rx.Integer(required=True),
+        "name": rx.String(required=True),
+        "start": rx.Date(required=True),
+        "end": rx.Date(required=True),
+        "committed": rx.Float(required=True, description="what the sprint held at the end of its first day"),
+        "completed": rx.Float(required=True, description="what was Done at the end of its last day"),
+    },
+)
+velocity_model = ns.model(
+    "Velocity",
+    {
+        "unit": rx.String(required=True, enum=["points", "tasks"]),
+        "sprints": rx.List(rx.Nested(_velocity_sprint), required=True),
+    },
+)
+
+
+@ns.route("/<int:project_id>/velocity", endpoint="project_velocity")
+@ns.param("project_id", "The project's id")
+@ns.response(401, "Not authenticated", ERROR)
+@ns.response(404, "No such project", ERROR)
+class ProjectVelocity(Resource):
+    @ns.response(200, "The last six ended sprints, oldest first", velocity_model)
+    def get(self, project_id):
+        """Committed and completed work of the project's last six ended sprints, from the change log"""
+        access.get_or_404(Project, project_id)
+        return planning.velocity(project_id)

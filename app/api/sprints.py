@@ -1,10 +1,11 @@
 """Sprints: fixed periods of work, each ending on its own date."""
 
 import sqlalchemy as sa
-from flask_restx import Namespace
+from flask_restx import Namespace, Resource
+from flask_restx import fields as rx
 
-from app import db
-from app.api.docs import links_field, list_model, model_from_schema
+from app import access, db, planning
+from app.api.docs import ERROR, links_field, list_model, model_from_schema
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
 from app.auth import auth
 from app.errors import ApiError
@@ -13,7 +14,7 @@ from app.schemas import SPRINT_END_TAKEN, SprintSchema, sprint_schema
 
 ns = Namespace("sprints", description="Sprints: fixed periods of work", decorators=[auth.login_required])
 
-_links = links_field(ns, "SprintLinks", ["self", "tasks", "project"])
+_links = links_field(ns, "SprintLinks", ["self", "tasks", "project", "burndown"])
 sprint_model = model_from_schema(ns, "Sprint", sprint_schema, {"links": _links})
 sprint_patch_model = model_from_schema(ns, "SprintPatch", sprint_schema, {"links": _links}, partial=True)
 
@@ -70,3 +71,36 @@ class SprintItem(SprintResource, ModelItem):
     def check_delete(self, sprint):
         if db.session.scalar(sa.select(Task.id).where(Task.sprint_id == sprint.id).limit(1)):
             raise ApiError(409, IN_USE)
+
+
+_day = ns.model(
+    "BurndownDay",
+    {
+        "date": rx.Date(required=True),
+        "remaining": rx.Float(required=True, description="not Done at the end of that day, as logged"),
+        "ideal": rx.Float(required=True, description="the straight line from the total to 0 at the end"),
+    },
+)
+burndown_model = ns.model(
+    "Burndown",
+    {
+        "sprint": rx.Integer(required=True),
+        "start": rx.Date(required=True),
+        "end": rx.Date(required=True),
+        "unit": rx.String(required=True, enum=["points", "tasks"]),
+        "total": rx.Float(required=True, description="what was not Done at the end of the first day"),
+        "days": rx.List(rx.Nested(_day), required=True),
+    },
+)
+
+
+@ns.route("/<int:sprint_id>/burndown", endpoint="sprint_burndown")
+@ns.param("sprint_id", "The sprint's id")
+@ns.response(401, "Not authenticated", ERROR)
+@ns.response(404, "No such sprint", ERROR)
+class SprintBurndown(Resource):
+    @ns.response(200, "What remained each day, from the change log", burndown_model)
+    def get(self, sprint_id):
+        """What remained to do at the end of each day of the sprint, as it really happened"""
+        sprint, _ = access.get_or_404(Sprint, sprint_id)
+        return planning.burndown(sprint)
