@@ -234,6 +234,10 @@ class Task(Versioned, db.Model):
 
     sprint: so.Mapped[Sprint | None] = so.relationship(back_populates="tasks")
     assigned: so.Mapped[User | None] = so.relationship(lazy="joined")
+    # Deleted one by one with their task, so that the log records (and can restore) them.
+    comments: so.Mapped[list["Comment"]] = so.relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="Comment.id"
+    )
 
     @property
     def status_display(self):
@@ -241,6 +245,29 @@ class Task(Versioned, db.Model):
 
     def __repr__(self):
         return f"<Task {self.id} {self.name!r}>"
+
+
+class Comment(Versioned, db.Model):
+    """A plain-text comment on a task; it lives and dies with its task."""
+
+    __tablename__ = "comments"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # The task's project, kept here so that comments are scoped like everything else (access.py).
+    project_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    task_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    created: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    edited: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    task: so.Mapped["Task"] = so.relationship(back_populates="comments")
+    author: so.Mapped[User | None] = so.relationship(lazy="joined")
+
+    def __repr__(self):
+        return f"<Comment {self.id} on task {self.task_id}>"
 
 
 class Event(db.Model):
@@ -251,7 +278,11 @@ class Event(db.Model):
     tokens), ``board`` the sprint whose board the change concerns (for a task,
     its sprint), ``previous_board`` the sprint a task moved out of, and
     ``all_boards`` marks backlog tasks, which every board of the project shows.
-    ``subject`` is the user a membership change is about.
+    ``subject`` is the user a membership change is about, ``task`` the task a
+    task or comment change concerns, ``label`` the object's name when it changed
+    (for activity sentences, also after a removal), and ``details`` what an
+    update changed (``{"changes": {field: [old, new]}}``) or, for a removed
+    task, the comments removed with it (``{"comments": [ids]}``).
     """
 
     __tablename__ = "events"
@@ -260,6 +291,8 @@ class Event(db.Model):
         # A sprint's history (burndown, velocity): the changes of its board, and of tasks that left it.
         sa.Index("ix_events_board_seq", "board", "seq"),
         sa.Index("ix_events_previous_board_seq", "previous_board", "seq"),
+        # A task's history: its own changes and its comments'.
+        sa.Index("ix_events_task_seq", "task", "seq"),
         # Never reuse a number on SQLite either, even after the newest rows are pruned.
         {"sqlite_autoincrement": True},
     )
@@ -277,6 +310,9 @@ class Event(db.Model):
     board: so.Mapped[int | None]
     previous_board: so.Mapped[int | None]
     all_boards: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    task: so.Mapped[int | None]
+    label: so.Mapped[str | None] = so.mapped_column(sa.String(150))
+    details: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
     created: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
 
     def as_change(self):

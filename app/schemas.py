@@ -22,6 +22,7 @@ from app.links import link
 from app.models import SPRINT_LENGTH, STATUS_LABELS, Project, Role, Sprint, Status, User
 
 NON_FIELD_ERRORS = "non_field_errors"
+COMMENT_LENGTH = 10_000
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 INT32 = validate.Range(min=-(2**31), max=2**31 - 1, error="Must be between {min} and {max}.")
 
@@ -191,6 +192,7 @@ class SprintSchema(ProjectPart, ModelSchema):
             "tasks": link("api.tasks", sprint=sprint.id),
             "project": link("api.project", project_id=sprint.project_id),
             "burndown": link("api.sprint_burndown", sprint_id=sprint.id),
+            "activity": link("api.sprint_activity", sprint_id=sprint.id),
         }
 
     @validates_schema(skip_on_field_errors=True)
@@ -250,6 +252,8 @@ class TaskSchema(ProjectPart, ModelSchema):
                 link("api.user", username=task.assigned.username) if task.assigned is not None else None
             ),
             "project": link("api.project", project_id=task.project_id),
+            "comments": link("api.task_comments", task_id=task.id),
+            "activity": link("api.task_activity", task_id=task.id),
         }
 
     @validates_schema(skip_on_field_errors=True)
@@ -362,6 +366,7 @@ class ProjectSchema(ModelSchema):
             "sprints": link("api.sprints", project=project.id),
             "tasks": link("api.tasks", project=project.id),
             "members": link("api.members", project_id=project.id),
+            "activity": link("api.project_activity", project_id=project.id),
             "velocity": link("api.project_velocity", project_id=project.id),
         }
 
@@ -375,6 +380,28 @@ class ProjectSchema(ModelSchema):
 
 
 PROJECT_NAME_TAKEN = "A project with this name already exists."
+
+
+class CommentSchema(ModelSchema):
+    id = fields.Integer(dump_only=True)
+    task = fields.Integer(attribute="task_id", dump_only=True)
+    author = Username(dump_only=True)
+    body = Text(required=True, validate=not_blank_max_length(COMMENT_LENGTH))
+    created = fields.AwareDateTime(dump_only=True)
+    edited = fields.AwareDateTime(dump_only=True, allow_none=True)
+    links = fields.Method("get_links", dump_only=True)
+
+    def get_links(self, comment):
+        return {
+            "self": link("api.comment", comment_id=comment.id),
+            "task": link("api.task", task_id=comment.task_id),
+            "author": link("api.user", username=comment.author.username) if comment.author else None,
+        }
+
+    @validates_schema(skip_on_field_errors=True)
+    def validate_body(self, data, **kwargs):
+        if "body" in data and not data["body"].strip():
+            raise ValidationError("This field may not be blank.", "body")
 
 
 class MemberSchema(Schema):
@@ -408,6 +435,7 @@ task_schema = TaskSchema()
 user_schema = UserSchema()
 project_schema = ProjectSchema()
 member_schema = MemberSchema()
+comment_schema = CommentSchema()
 role_request_schema = RoleRequestSchema()
 token_request_schema = TokenRequestSchema()
 

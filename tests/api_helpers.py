@@ -88,5 +88,7 @@ def task_body(task_id, name="Task", project=1, **fields):
         "sprint": f"{BASE}/api/sprints/{sprint}" if sprint is not None else None,
         "assigned": f"{BASE}/api/users/{assigned}" if assigned is not None else None,
         "project": f"{BASE}/api/projects/{project}",
+        "comments": f"{BASE}/api/tasks/{task_id}/comments",
+        "activity": f"{BASE}/api/tasks/{task_id}/activity",
     }
     return body

@@ -23,6 +23,7 @@ def sprint_body(sprint_id, name, end, description="", project=1, start=None):
             "tasks": f"{BASE}/api/tasks?sprint={sprint_id}",
             "project": f"{BASE}/api/projects/{project}",
             "burndown": f"{BASE}/api/sprints/{sprint_id}/burndown",
+            "activity": f"{BASE}/api/sprints/{sprint_id}/activity",
         },
     }
 

@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 from flask_restx import Api
 
-from app.api import projects, sprints, tasks, tokens, users
+from app.api import comments, projects, sprints, tasks, tokens, users
 from app.api.docs import ERROR
 from app.errors import handle_unexpected
 
@@ -53,3 +53,4 @@ api.add_namespace(projects.ns, path="/projects")
 api.add_namespace(sprints.ns, path="/sprints")
 api.add_namespace(tasks.ns, path="/tasks")
 api.add_namespace(users.ns, path="/users")
+api.add_namespace(comments.ns, path="/")

@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from app import access, db
+from app.activity import parse_since as parse_moment
 from app.errors import ApiError, ValidationFailed
 from app.schemas import ISO_DATE, load
 
@@ -97,6 +98,17 @@ class ListQuery:
             return date.fromisoformat(raw)
         except ValueError:
             self.fail(name, "Enter a date as YYYY-MM-DD.")
+            return None
+
+    def moment(self, name):
+        """An ISO-8601 date and time, e.g. 2026-11-30T12:00:00Z (UTC when it names no zone)."""
+        raw = self.text(name, max_length=64)
+        if raw is None:
+            return None
+        try:
+            return parse_moment(raw)
+        except ValueError:
+            self.fail(name, "Enter a date and time in ISO-8601, e.g. 2026-11-30T12:00:00Z.")
             return None
 
     def boolean(self, name):

@@ -6,6 +6,8 @@ from flask_restx import Namespace, Resource
 from flask_restx import fields as rx
 
 from app import access, db, planning
+from app.activity import of_project
+from app.api.activity import add_activity_route
 from app.api.common import ListQuery, commit_and_dump, json_body, validated
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
@@ -25,7 +27,7 @@ ns = Namespace(
     "projects", description="Projects: a team's sprints, tasks and members", decorators=[auth.login_required]
 )
 
-_links = links_field(ns, "ProjectLinks", ["self", "sprints", "tasks", "members", "velocity"])
+_links = links_field(ns, "ProjectLinks", ["self", "sprints", "tasks", "members", "activity", "velocity"])
 project_model = model_from_schema(ns, "Project", project_schema, {"links": _links})
 project_patch_model = model_from_schema(ns, "ProjectPatch", project_schema, {"links": _links}, partial=True)
 member_model = model_from_schema(
@@ -227,3 +229,6 @@ class ProjectVelocity(Resource):
         """Committed and completed work of the project's last six ended sprints, from the change log"""
         access.get_or_404(Project, project_id)
         return planning.velocity(project_id)
+
+
+add_activity_route(ns, Project, "project_id", "project_activity", of_project)

@@ -5,6 +5,8 @@ from flask_restx import Namespace, Resource
 from flask_restx import fields as rx
 
 from app import access, db, planning
+from app.activity import of_sprint
+from app.api.activity import add_activity_route
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
 from app.auth import auth
@@ -14,7 +16,7 @@ from app.schemas import SPRINT_END_TAKEN, SprintSchema, sprint_schema
 
 ns = Namespace("sprints", description="Sprints: fixed periods of work", decorators=[auth.login_required])
 
-_links = links_field(ns, "SprintLinks", ["self", "tasks", "project", "burndown"])
+_links = links_field(ns, "SprintLinks", ["self", "tasks", "project", "burndown", "activity"])
 sprint_model = model_from_schema(ns, "Sprint", sprint_schema, {"links": _links})
 sprint_patch_model = model_from_schema(ns, "SprintPatch", sprint_schema, {"links": _links}, partial=True)
 
@@ -104,3 +106,6 @@ class SprintBurndown(Resource):
         """What remained to do at the end of each day of the sprint, as it really happened"""
         sprint, _ = access.get_or_404(Sprint, sprint_id)
         return planning.burndown(sprint)
+
+
+add_activity_route(ns, Sprint, "sprint_id", "sprint_activity", of_sprint)

@@ -1,19 +1,28 @@
 """Tasks: units of work, in a sprint or in the backlog, moving through four statuses."""
 
 import sqlalchemy as sa
-from flask_restx import Namespace
+from flask_restx import Namespace, Resource
 
 from app import db
-from app.api.docs import links_field, list_model, model_from_schema
+from app.activity import of_task
+from app.api.activity import add_activity_route
+from app.api.common import commit_and_dump
+from app.api.docs import ERROR, links_field, list_model, model_from_schema
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
 from app.auth import auth
+from app.errors import ApiError
+from app.links import link
 from app.models import Project, Sprint, Task, User
+from app.restore import ALREADY_THERE, restore_task
 from app.schemas import TaskSchema, task_schema
 
 ns = Namespace("tasks", description="Tasks on the board and in the backlog", decorators=[auth.login_required])
 
 _links = links_field(
-    ns, "TaskLinks", ["self", "sprint", "assigned", "project"], nullable=("sprint", "assigned")
+    ns,
+    "TaskLinks",
+    ["self", "sprint", "assigned", "project", "comments", "activity"],
+    nullable=("sprint", "assigned"),
 )
 task_model = model_from_schema(ns, "Task", task_schema, {"links": _links})
 task_patch_model = model_from_schema(ns, "TaskPatch", task_schema, {"links": _links}, partial=True)
@@ -91,3 +100,24 @@ class TaskList(TaskResource, ModelList):
 @item_doc(ns, "task", task_model, task_patch_model)
 class TaskItem(TaskResource, ModelItem):
     """One task"""
+
+
+add_activity_route(ns, Task, "task_id", "task_activity", of_task)
+
+
+@ns.route("/<int:task_id>/restore", endpoint="task_restore")
+@ns.param("task_id", "The deleted task's id")
+@ns.response(401, "Not authenticated", ERROR)
+class TaskRestore(Resource):
+    @ns.response(201, "Restored, with its comments", task_model)
+    @ns.response(403, "Viewers cannot restore", ERROR)
+    @ns.response(404, "The log holds no deletion of this task", ERROR)
+    @ns.response(409, "The task exists", ERROR)
+    def post(self, task_id):
+        """Bring back a deleted task with its id, fields and comments, as the log recorded them"""
+        task = restore_task(task_id)
+        try:
+            body, etag = commit_and_dump(task, task_schema)
+        except ApiError:  # restored by someone else meanwhile
+            raise ApiError(409, ALREADY_THERE) from None
+        return body, 201, {"ETag": etag, "Location": link("api.task", task_id=task_id)}

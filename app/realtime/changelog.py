@@ -17,8 +17,9 @@ from flask import current_app, g, has_app_context
 
 from app import db
 from app.links import for_the_log
-from app.models import Event, Membership, Project, Sprint, Task, Token, User, utcnow
-from app.schemas import member_schema, project_schema, sprint_schema, task_schema, user_schema
+from app.models import Comment, Event, Membership, Project, Sprint, Task, Token, User, utcnow
+from app.realtime.changes import changed_fields
+from app.schemas import comment_schema, member_schema, project_schema, sprint_schema, task_schema, user_schema
 
 # A project's body leaves out ``role``: that is each reader's own.
 _logged_project_schema = type(project_schema)(exclude=("role",))
@@ -29,6 +30,7 @@ MODELS = {
     Membership: ("member", member_schema),
     Sprint: ("sprint", sprint_schema),
     Task: ("task", task_schema),
+    Comment: ("comment", comment_schema),
 }
 
 # Held (per transaction) by every transaction that writes to the log, so that on
@@ -50,7 +52,11 @@ def _member_body(membership, action):
 
 
 # The user relationships that a logged body shows, by the column that holds their id.
-USER_REFERENCES = {Task: ("assigned", "assigned_id"), Membership: ("user", "user_id")}
+USER_REFERENCES = {
+    Task: ("assigned", "assigned_id"),
+    Membership: ("user", "user_id"),
+    Comment: ("author", "author_id"),
+}
 
 
 def _sync_user(obj):
@@ -99,7 +105,7 @@ def _task_boards(task, action):
     return board, previous, board is None or previous is None
 
 
-def _row(obj, action):
+def _row(obj, action, removed_comments):
     name, schema = MODELS[type(obj)]
     if type(obj) in USER_REFERENCES and (action != "remove" or name == "member"):
         _sync_user(obj)
@@ -108,19 +114,36 @@ def _row(obj, action):
     else:
         body = None if action == "remove" else _rest_view(schema, obj)
     row = {"model": name, "object_id": obj.id, "action": action, "body": body, "actor": _actor()}
+    if action == "update" and name != "member":
+        row["details"] = {"changes": changed_fields(obj, body)}
+    elif action == "add" and obj in so.object_session(obj).info.get("restored", ()):
+        row["details"] = {"restored": True}
     if name == "project":
-        row["project"] = obj.id
+        row.update(project=obj.id, label=obj.name)
     elif name == "member":
-        row.update(project=obj.project_id, subject=obj.user.username)
+        row.update(project=obj.project_id, subject=obj.user.username, label=obj.user.username)
     elif name == "sprint":
-        row.update(project=obj.project_id, board=obj.id)
+        row.update(project=obj.project_id, board=obj.id, label=obj.name or f"Sprint ending {obj.end}")
     elif name == "task":
         board, previous, all_boards = _task_boards(obj, action)
         row.update(
             project=obj.project_id,
+            task=obj.id,
+            label=obj.name,
             board=board,
             previous_board=previous if previous != board else None,
             all_boards=all_boards,
+        )
+        if action == "remove":
+            row["details"] = {"comments": removed_comments.get(obj.id, [])}
+    elif name == "comment":
+        task = obj.task
+        row.update(
+            project=obj.project_id,
+            task=obj.task_id,
+            label=task.name,
+            board=task.sprint_id,
+            all_boards=task.sprint_id is None,
         )
     return row
 
@@ -131,12 +154,17 @@ def _revocation(token):
 
 def _collect(session):
     rows = []
+    # Comments removed with their task, so that restoring the task can bring them back.
+    removed_comments = {}
+    for obj in session.deleted:
+        if isinstance(obj, Comment):
+            removed_comments.setdefault(obj.task_id, []).append(obj.id)
     for obj in session.new:
         if type(obj) in MODELS:
-            rows.append(_row(obj, "add"))
+            rows.append(_row(obj, "add", removed_comments))
     for obj in session.dirty:
         if type(obj) in MODELS and session.is_modified(obj, include_collections=False):
-            rows.append(_row(obj, "update"))
+            rows.append(_row(obj, "update", removed_comments))
         elif (
             isinstance(obj, Token)
             and obj.revoked is not None
@@ -145,7 +173,7 @@ def _collect(session):
             rows.append(_revocation(obj))
     for obj in session.deleted:
         if type(obj) in MODELS:
-            rows.append(_row(obj, "remove"))
+            rows.append(_row(obj, "remove", removed_comments))
     return rows
 
 
@@ -157,13 +185,15 @@ def _write_log(session, flush_context):
     if connection.dialect.name == "postgresql" and not session.info.get("log_locked"):
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(LOG_LOCK_KEY)))
         session.info["log_locked"] = True
-    defaults = {"project": None, "subject": None, "board": None, "previous_board": None, "all_boards": False}
+    defaults = dict.fromkeys(("project", "subject", "board", "previous_board", "task", "label", "details"))
+    defaults["all_boards"] = False
     connection.execute(sa.insert(Event), [{**defaults, **row} for row in rows])
     session.info["log_written"] = True
 
 
 def _announce(session):
     session.info.pop("log_locked", None)
+    session.info.pop("restored", None)
     if session.info.pop("log_written", False) and has_app_context():
         realtime = current_app.extensions.get("realtime")
         if realtime is not None:
@@ -173,6 +203,7 @@ def _announce(session):
 def _forget(session):
     session.info.pop("log_locked", None)
     session.info.pop("log_written", None)
+    session.info.pop("restored", None)
 
 
 HOOKS = {"after_flush": _write_log, "after_commit": _announce, "after_rollback": _forget}

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.models import Event
 
 LOBBY = "lobby"
-BOARD_MODELS = ("sprint", "task")
+BOARD_MODELS = ("sprint", "task", "comment")  # a comment goes where its task goes
 
 
 def board_room(sprint_id):

@@ -1,0 +1,101 @@
+"""Comments on tasks: plain text, live on every board that shows the task."""
+
+import sqlalchemy as sa
+from flask_restx import Namespace, Resource
+
+from app import access, db
+from app.api.common import ListQuery, commit_and_dump, json_body, validated
+from app.api.docs import ERROR, links_field, list_model, model_from_schema
+from app.auth import auth, current_user
+from app.errors import ApiError
+from app.links import link
+from app.models import Comment, Role, Task, utcnow
+from app.schemas import CommentSchema, comment_schema
+
+ns = Namespace("comments", description="Comments on tasks", decorators=[auth.login_required])
+
+comment_model = model_from_schema(
+    ns,
+    "Comment",
+    comment_schema,
+    {"links": links_field(ns, "CommentLinks", ["self", "task", "author"], nullable=("author",))},
+)
+comment_list_model = list_model(ns, "CommentList", comment_model)
+comment_body_model = ns.model("CommentBody", {"body": comment_model["body"]}, strict=True)
+
+AUTHOR_ONLY = "Only the author can edit a comment."
+AUTHOR_OR_ADMIN = "Only the author or a project admin can delete a comment."
+PAGE_PARAMS = {
+    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
+    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
+}
+
+
+@ns.route("tasks/<int:task_id>/comments", endpoint="task_comments")
+@ns.param("task_id", "The task's id")
+@ns.response(401, "Not authenticated", ERROR)
+@ns.response(404, "No such task", ERROR)
+class TaskComments(Resource):
+    @ns.doc(params=PAGE_PARAMS)
+    @ns.response(200, "A page of the task's comments, oldest first", comment_list_model)
+    @ns.response(400, "A query parameter is not valid", ERROR)
+    def get(self, task_id):
+        """List a task's comments, oldest first"""
+        access.get_or_404(Task, task_id)
+        statement = sa.select(Comment).where(Comment.task_id == task_id).order_by(Comment.id)
+        return ListQuery().page(statement, comment_schema)
+
+    @ns.expect(comment_body_model)
+    @ns.response(201, "Added", comment_model)
+    @ns.response(400, "Invalid input", ERROR)
+    @ns.response(403, "Viewers cannot comment", ERROR)
+    def post(self, task_id):
+        """Comment on a task (members and admins)"""
+        task, role = access.get_or_404(Task, task_id, lock=True)
+        access.require_writer(role)
+        data = validated(CommentSchema, json_body())
+        comment = Comment(task=task, project_id=task.project_id, author=current_user(), body=data["body"])
+        db.session.add(comment)
+        body, _ = commit_and_dump(comment, comment_schema)
+        return body, 201, {"Location": link("api.comment", comment_id=body["id"])}
+
+
+@ns.route("comments/<int:comment_id>", endpoint="comment")
+@ns.param("comment_id", "The comment's id")
+@ns.response(401, "Not authenticated", ERROR)
+@ns.response(404, "No such comment", ERROR)
+class CommentItem(Resource):
+    @ns.response(200, "The comment", comment_model)
+    def get(self, comment_id):
+        """Get a comment"""
+        comment, _ = access.get_or_404(Comment, comment_id)
+        return comment_schema.dump(comment)
+
+    @ns.expect(comment_body_model)
+    @ns.response(200, "Edited", comment_model)
+    @ns.response(400, "Invalid input", ERROR)
+    @ns.response(403, "Only the author edits a comment", ERROR)
+    def patch(self, comment_id):
+        """Edit a comment (its author only)"""
+        comment, role = access.get_or_404(Comment, comment_id, lock=True)
+        access.require_writer(role)
+        if comment.author_id != current_user().id:
+            raise ApiError(403, AUTHOR_ONLY)
+        data = validated(CommentSchema, json_body(), instance=comment, partial=True)
+        if "body" in data and data["body"] != comment.body:
+            comment.body = data["body"]
+            comment.edited = utcnow()
+        body, _ = commit_and_dump(comment, comment_schema)
+        return body
+
+    @ns.response(204, "Deleted")
+    @ns.response(403, "Only the author or an admin deletes a comment", ERROR)
+    def delete(self, comment_id):
+        """Delete a comment (its author, or a project admin)"""
+        comment, role = access.get_or_404(Comment, comment_id, lock=True)
+        access.require_writer(role)
+        if comment.author_id != current_user().id and role != Role.ADMIN:
+            raise ApiError(403, AUTHOR_OR_ADMIN)
+        db.session.delete(comment)
+        db.session.commit()
+        return "", 204
