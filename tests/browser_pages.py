@@ -123,7 +123,18 @@ def open_details(page, name):
 
 
 def burndown_points(page):
-    return page.locator('#burndown-chart polyline[data-series="open-tasks"]')
+    return page.locator('#burndown-chart polyline[data-series="remaining"]')
+
+
+def burndown(page):
+    """The burndown's SVG, with ``data-unit``, ``data-total``, ``data-today-remaining``,
+    ``data-start`` and ``data-end``."""
+    return page.locator("#burndown-chart svg")
+
+
+def sprint_list(page, group):
+    """The links of one group of the sprint list: "Current", "Upcoming" or "Past"."""
+    return page.get_by_role("list", name=f"{group} sprints").get_by_role("link")
 
 
 def add_task(page, column_name, name):

@@ -2,9 +2,10 @@
 ES modules from the served ``/static/js/`` in Chromium and hands its results back
 to be checked here. Seq rules (``board/seq.js``), the tasks as shown
 (``board/store.js``), placement and ordering and changed-field diffs
-(``model.js``), drop positions (``board/drag.js``), burndown data
-(``burndown.js``), the header's dates (``board/view.js``), and the projects
-list with its roles and address (``projects/list.js``).
+(``model.js``), drop positions (``board/drag.js``), today's burndown point
+(``burndown.js``), points (``points.js``), the header's dates and column
+figures (``board/view.js``), sprint groups and rules (``sprints/``), and the
+projects list with its roles and address (``projects/list.js``).
 """
 
 import pytest
@@ -330,30 +331,148 @@ def test_a_pointer_below_a_cards_middle_drops_after_it(units):
     assert results == [0, 1, 2, 2, 0]
 
 
-def test_burndown_counts_open_tasks_per_day_until_today(units):
+def test_todays_burndown_point_comes_from_the_boards_tasks_and_the_rest_from_the_history(units):
     results = units(
         ["burndown.js"],
-        """({ burndownData }) => {
-          const sprint = { end: "2030-01-15" };
-          const tasks = [
-            { started: "2029-12-30", completed: "2030-01-03" },
-            { started: null, completed: "2030-01-05" },
-            { started: null, completed: null },
+        with_task("""({ liveBurndown }) => {
+          const fetched = {
+            sprint: 7, start: "2030-01-01", end: "2030-01-11", unit: "points", total: 10,
+            days: [
+              { date: "2030-01-01", remaining: 10, ideal: 10 },
+              { date: "2030-01-02", remaining: 8, ideal: 9 },
+              { date: "2030-01-03", remaining: 8, ideal: 8 },
+            ],
+          };
+          const tasks = [task(1, { points: 2.5 }), task(2, { points: 3, status: 4 }),
+                         task(3, { points: 0.1 }), task(4, { points: 0.2, status: 2 }), task(5)];
+          const today = liveBurndown(fetched, tasks, "2030-01-03");
+          const tomorrow = liveBurndown(fetched, tasks, "2030-01-04");
+          const twoTasks = [task(1), task(2, { status: 4 })];
+          const counted = liveBurndown({ ...fetched, unit: "tasks", total: 4 }, twoTasks, "2030-01-03");
+          const firstPoints = liveBurndown({ ...fetched, unit: "tasks" }, tasks, "2030-01-03");
+          const ahead = { ...fetched, start: "2030-01-05", days: [], total: 0 };
+          const notStarted = liveBurndown(ahead, tasks, "2030-01-03");
+          const ended = liveBurndown(fetched, tasks, "2030-02-01");
+          return [today, tomorrow.days.map((day) => [day.date, day.remaining]), counted.today,
+                  counted.days.at(-1), firstPoints.stale, today.stale, notStarted, ended.today,
+                  ended.days.length];
+        }"""),
+    )
+    today, tomorrow, counted, counted_last, first_points, fresh, not_started, *ended = results
+    ended_today, ended_days = ended
+    # Today's point: the points of the tasks not Done (2.5 + 0.1 + 0.2, without a float error);
+    # the days before it as fetched.
+    assert today["today"] == 2.8 and today["unit"] == "points" and today["total"] == 10
+    assert [day["remaining"] for day in today["days"]] == [10, 8, 2.8]
+    assert today["days"][0]["ideal"] == 10 and today["days"][-1]["ideal"] == 8
+    # The next day is added after the fetched ones (and the board fetches the history again).
+    assert tomorrow == [["2030-01-01", 10], ["2030-01-02", 8], ["2030-01-03", 8], ["2030-01-04", 2.8]]
+    assert counted == 1 and counted_last == {"date": "2030-01-03", "remaining": 1, "ideal": 3.2}
+    # The first points given in a sprint counted in tasks make the history stale.
+    assert first_points is True and fresh is False
+    # Before its start there is no point yet, and the ideal starts from what the sprint holds now.
+    assert not_started["today"] is None and not_started["days"] == [] and not_started["total"] == 2.8
+    # After its end the history stands as it is.
+    assert ended_today is None and ended_days == 3
+
+
+def test_points_follow_the_apis_rule_and_add_up_without_rounding_errors(units):
+    results = units(
+        ["points.js"],
+        with_task("""({ parsePoints, sumPoints, columnTotals, remainingOf, unitOf, POINTS_RULE }) => {
+          const typed = ["", "  ", "3", "2.5", "0", "999", ".5", "2,5", "7.", "1000", "1.25", "-1", "abc",
+                         "1e2"];
+          const tasks = [task(1, { points: 0.1 }), task(2, { points: 0.2 }),
+                         task(3, { status: 4, points: 5 }), task(4)];
+          return [typed.map((text) => parsePoints(text)), POINTS_RULE, sumPoints(tasks), columnTotals(tasks),
+                  columnTotals([task(1), task(2)]), columnTotals([]), remainingOf(tasks, "points"),
+                  remainingOf(tasks, "tasks"), unitOf(tasks), unitOf([task(1)])];
+        }"""),
+    )
+    parsed, rule, total, totals, no_points, empty, remaining_points, remaining_tasks, unit, no_unit = results
+    error = {"error": rule}
+    assert rule == "Points are a number from 0 to 999 with at most one decimal."
+    values = [None, None, 3, 2.5, 0, 999, 0.5, 2.5, 7]
+    assert parsed == [{"value": value} for value in values] + [error] * 5
+    assert total == 5.3 and totals == {"count": 4, "points": 5.3}
+    assert no_points == {"count": 2, "points": None} and empty == {"count": 0, "points": None}
+    assert (remaining_points, remaining_tasks, unit, no_unit) == (0.3, 3, "points", "tasks")
+
+
+def test_a_columns_header_shows_its_count_and_points(units):
+    results = units(
+        ["board/view.js"],
+        with_task("""({ columnFigures }) => {
+          return [columnFigures([task(1, { points: 1 })]),
+                  columnFigures([task(1, { points: 2 }), task(2, { points: 1.5 })]),
+                  columnFigures([task(1)])];
+        }"""),
+    )
+    assert results[0] == {"count": 1, "points": 1, "short": "1 pt", "long": "1 point"}
+    assert results[1] == {"count": 2, "points": 3.5, "short": "3.5 pts", "long": "3.5 points"}
+    assert results[2] == {"count": 1, "points": None, "short": None, "long": ""}
+
+
+def test_sprints_are_grouped_as_current_upcoming_and_past_and_past_pages_follow_the_oldest(units):
+    results = units(
+        ["sprints/groups.js"],
+        """({ groupSprints, pastCursor, sprintRange }) => {
+          const sprint = (id, start, end) => ({ id, start, end, name: `S${id}` });
+          const sprints = [
+            sprint(1, "2029-12-01", "2029-12-14"), sprint(2, "2029-12-15", "2029-12-31"),
+            sprint(3, "2030-01-01", "2030-01-14"), sprint(4, "2030-01-10", "2030-01-20"),
+            sprint(5, "2030-01-15", "2030-01-28"), sprint(6, "2030-01-05", "2030-01-10"),
           ];
-          const data = burndownData(sprint, tasks, "2030-01-05");
-          const ended = burndownData(sprint, tasks, "2030-02-01");
-          return [data.start, data.days, data.total, data.actual.map((point) => [point.date, point.open]),
-                  ended.actual.length, burndownData(sprint, [], "2030-01-10").start];
+          const now = "2030-01-10";
+          const groups = groupSprints(sprints, now);
+          const ids = (list) => list.map((item) => item.id);
+          return [ids(groups.current), ids(groups.upcoming), ids(groups.past),
+                  pastCursor(sprints, now), pastCursor([], now),
+                  sprintRange(sprints[2], now), sprintRange(sprints[4], now), sprintRange(sprints[5], now),
+                  sprintRange(sprints[0], now)];
         }""",
     )
-    start, days, total, actual, ended_points, empty_start = results
-    assert (start, days, total) == ("2029-12-30", 16, 3)
-    assert actual[0] == ["2029-12-30", 3]
-    assert dict(actual)["2030-01-02"] == 3 and dict(actual)["2030-01-03"] == 2
-    assert actual[-1] == ["2030-01-05", 1]
-    assert len(actual) == 7
-    assert ended_points == 17
-    assert empty_start == "2030-01-01"
+    current, upcoming, past, cursor, first_cursor, running, ahead, last_day, ended = results
+    # Current: running today (the last day included), soonest end first; upcoming: starting later.
+    assert current == [6, 3, 4] and upcoming == [5] and past == [2, 1]
+    assert cursor == "2029-12-13" and first_cursor == "2030-01-09"
+    assert running.endswith("· 4 days left") and ahead.endswith("· starts in 5 days")
+    assert last_day.endswith("· last day") and ended.endswith("· ended")
+
+
+def test_a_sprints_rules_are_checked_with_the_apis_messages_before_sending(units):
+    results = units(
+        ["sprints/rules.js"],
+        """({ sprintProblems, deleteRefusal }) => {
+          const now = "2030-01-10";
+          const before = { id: 3, name: "S", start: "2029-12-20", end: "2030-01-03" };
+          const others = [{ id: 4, end: "2030-02-01" }, before];
+          return [
+            sprintProblems({ name: "Fine", start: "", end: "2030-01-20" }, null, now, others),
+            sprintProblems({ name: "", start: "", end: "" }, null, now),
+            sprintProblems({ name: "x".repeat(101), start: "2030-01-30", end: "2030-01-20" }, null, now),
+            sprintProblems({ name: "", start: "", end: "2030-02-01" }, null, now, others),
+            sprintProblems({ name: "", start: "", end: "2030-01-05" }, null, now),
+            // An ended sprint keeps its end; only a changed end must be in the future.
+            sprintProblems({ name: "Renamed", start: "2029-12-20", end: "2030-01-03" }, before, now, others),
+            sprintProblems({ name: "S", start: "2030-01-04", end: "2030-01-03" }, before, now, others),
+            deleteRefusal({ name: "Sprint 9", end: "2030-01-20" }, 3), deleteRefusal({ name: "Sprint 9" }, 1),
+          ];
+        }""",
+    )
+    fine, empty, bad, taken, past, renamed, start_after, refusal, refusal_one = results
+    assert fine == {} and renamed == {}
+    assert empty == {"end": ["Choose the date the sprint ends."]}
+    assert bad == {
+        "name": ["A sprint's name can have at most 100 characters."],
+        "start": ["Start date must be on or before the end date."],
+    }
+    assert taken == {"end": ["A sprint with this end date already exists."]}
+    assert past == {"end": ["End date cannot be in the past."]}
+    assert start_after == {"start": ["Start date must be on or before the end date."]}
+    assert refusal.startswith("“Sprint 9” still has 3 tasks, so it cannot be deleted yet.")
+    assert "Move them to another sprint or to the backlog, or delete them" in refusal
+    assert "still has 1 task," in refusal_one
 
 
 def test_the_header_says_how_many_days_are_left(units):

@@ -15,7 +15,6 @@ from tests.browser_pages import (
     LIVE,
     PHONE,
     add_task,
-    burndown_points,
     card,
     column,
     connection,
@@ -221,29 +220,6 @@ def test_the_second_save_of_a_concurrent_edit_asks_which_version_to_keep(people,
     alice.wait_for_timeout(300)
     assert rest.get_task(task["id"]) == before
     expect(card(alice, "Bob's name", "In Progress")).to_be_visible()
-
-
-def test_the_burndown_drops_when_a_task_is_dragged_to_done(people, rest, expect):
-    sprint = rest.sprint(11, "Burndown sprint")
-    rest.task("Ship it", sprint=sprint["id"], status=2, started=day(-2))
-    rest.task("Test it", sprint=sprint["id"], status=3, started=day(-3))
-    rest.task("Plan it", sprint=sprint["id"])
-    alice = people("alice", sprint["id"])
-    expect(alice.locator("#burndown-caption")).to_have_text("3 of 3 open")
-    before = burndown_points(alice).get_attribute("points")
-
-    card(alice, "Ship it").drag_to(column(alice, "Done"))
-    expect(card(alice, "Ship it", "Done")).to_be_visible()
-    expect(burndown_points(alice)).not_to_have_attribute("points", before)
-    expect(alice.locator("#burndown-caption")).to_have_text("2 of 3 open")
-    after = burndown_points(alice).get_attribute("points")
-    # Only today's point moved, and it moved down (SVG y grows downwards).
-    assert before.split()[:-1] == after.split()[:-1]
-    assert float(after.split()[-1].split(",")[1]) > float(before.split()[-1].split(",")[1])
-
-    task_id = int(card(alice, "Ship it").get_attribute("data-task-id"))
-    task = rest.wait_for_task(task_id, lambda task: task["status"] == 4)
-    assert (task["started"], task["completed"]) == (day(-2), day())
 
 
 def test_dragging_within_a_column_saves_the_new_order(people, rest, expect):

@@ -1,107 +1,108 @@
-// The sprint's burndown: open tasks per day against an ideal straight line,
-// drawn as inline SVG with DOM methods.
+// The sprint's burndown: what remained at the end of each day as the server's
+// change log recorded it (GET /api/sprints/<id>/burndown), with today's point
+// worked out from the board's own tasks so that it follows every live change
+// without fetching the history again. Drawn as inline SVG with DOM methods.
 
-import { addDays, daysBetween, formatDate, today } from "./dates.js";
-import { clear, svg } from "./dom.js";
-
-const PAD = { top: 14, right: 16, bottom: 28, left: 34 };
+import { chartFrame, chartSize, PAD, point, yScale } from "./charts.js";
+import { daysBetween, formatDate } from "./dates.js";
+import { svg } from "./dom.js";
+import { formatAmount, remainingOf, unitOf } from "./points.js";
 
 /**
- * The numbers behind the chart. The sprint starts 14 days before its end, or on
- * the earliest start date of its tasks if that is earlier. A task counts as open
- * on a day unless it was completed on or before that day.
+ * The numbers behind the chart on `now` (a UTC day): the fetched days, with
+ * today's `remaining` from `tasks` (the sprint's tasks as the board shows them).
+ * `stale` says the fetched history no longer fits: its unit changed (the first
+ * points were given to a task of a sprint counted in tasks).
  */
-export function burndownData(sprint, tasks, now = today()) {
-  const end = sprint.end;
-  let start = addDays(end, -14);
-  for (const task of tasks) if (task.started && task.started < start) start = task.started;
-  const days = daysBetween(start, end);
-  const total = tasks.length;
-  const last = now < end ? now : end;
-  const actual = [];
-  for (let day = 0; day <= days; day += 1) {
-    const date = addDays(start, day);
-    if (date > last) break;
-    const open = tasks.filter((task) => !(task.completed && task.completed <= date)).length;
-    actual.push({ day, date, open });
+export function liveBurndown(fetched, tasks, now) {
+  const unit = fetched.unit === "points" ? "points" : unitOf(tasks);
+  const days = fetched.days.map((entry) => ({ date: entry.date, remaining: entry.remaining }));
+  const inSprint = now >= fetched.start && now <= fetched.end;
+  const today = remainingOf(tasks, unit);
+  if (inSprint) {
+    const entry = days.find((day) => day.date === now);
+    if (entry) entry.remaining = today;
+    else if (!days.length || days.at(-1).date < now) days.push({ date: now, remaining: today });
   }
-  return { start, end, days, total, actual };
+  // The ideal starts from what the sprint held at the end of its first day (or holds now, before it).
+  const total = !days.length || days[0].date === now ? today : fetched.total;
+  const length = daysBetween(fetched.start, fetched.end);
+  for (const entry of days) {
+    entry.ideal = length ? Math.round((total * daysBetween(entry.date, fetched.end) * 100) / length) / 100 : 0;
+  }
+  const stale = unit !== fetched.unit;
+  return { start: fetched.start, end: fetched.end, unit, total, days, today: inSprint ? today : null, stale };
 }
 
-export function renderBurndown(container, caption, sprint, tasks) {
-  // Drawn at the size it is shown, so that its text stays legible on a phone.
-  const WIDTH = Math.max(280, Math.round(container.clientWidth || 480));
-  const HEIGHT = WIDTH < 420 ? 170 : 200;
-  const data = burndownData(sprint, tasks);
-  const { days, total, actual } = data;
-  const step = Math.max(1, Math.ceil(total / 4));
-  const maxY = Math.max(step, Math.ceil(total / step) * step);
-  const x = (day) => PAD.left + (day / Math.max(days, 1)) * (WIDTH - PAD.left - PAD.right);
-  const y = (open) => PAD.top + (1 - open / maxY) * (HEIGHT - PAD.top - PAD.bottom);
-  const point = (px, py) => `${px.toFixed(1)},${py.toFixed(1)}`;
-
-  const openNow = actual.length ? actual[actual.length - 1].open : total;
-  const titleId = "burndown-svg-title";
-  const descId = "burndown-svg-desc";
-  const chart = svg("svg", {
-    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
-    role: "img",
-    "aria-labelledby": `${titleId} ${descId}`,
-    class: "burndown-svg",
-    preserveAspectRatio: "xMidYMid meet",
+/** Draw `data` (from liveBurndown) into `container`; returns the caption ("3 points remaining; 8 at the start"). */
+export function renderBurndown(container, data, now) {
+  const { width, height } = chartSize(container);
+  const { start, end, unit, total, days } = data;
+  const length = Math.max(daysBetween(start, end), 1);
+  const remainingNow = days.length ? days.at(-1).remaining : total;
+  const scale = yScale(Math.max(total, ...days.map((entry) => entry.remaining)), height);
+  const x = (date) => PAD.left + (daysBetween(start, date) / length) * (width - PAD.left - PAD.right);
+  const caption =
+    total || remainingNow
+      ? `${formatAmount(remainingNow, unit)} remaining; ${total} at the start`
+      : "Nothing planned in this sprint yet";
+  const { chart, grid } = chartFrame({
+    id: "burndown-svg",
+    className: "burndown-svg",
+    width,
+    height,
+    scale,
+    title: `Burndown in ${unit}`,
+    description: `${caption}; the sprint runs from ${formatDate(start)} to ${formatDate(end)}.`,
+    attrs: {
+      "data-unit": unit,
+      "data-start": start,
+      "data-end": end,
+      "data-total": total,
+      "data-today": data.today === null ? null : now,
+      "data-today-remaining": data.today,
+    },
   });
-  chart.append(
-    svg("title", { id: titleId }, "Burndown chart"),
-    svg(
-      "desc",
-      { id: descId },
-      `${openNow} of ${total} tasks open; the sprint runs from ${formatDate(data.start)} to ${formatDate(data.end)}.`,
-    ),
-  );
-
-  // Grid lines and the y axis labels.
-  const grid = svg("g", { class: "burndown-grid" });
-  for (let value = 0; value <= maxY; value += step) {
-    grid.append(
-      svg("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value) }),
-      svg("text", { x: PAD.left - 8, y: y(value) + 4, class: "burndown-label", "text-anchor": "end" }, String(value)),
-    );
-  }
-  // Dates along the bottom: start, today (when inside the sprint) and end.
+  // Dates along the bottom: start, today (when well inside the sprint) and end.
+  const short = (date) => formatDate(date, { day: "numeric", month: "short" });
   const labels = [
-    [0, formatDate(data.start, { day: "numeric", month: "short" }), "start"],
-    [days, formatDate(data.end, { day: "numeric", month: "short" }), "end"],
+    [start, short(start), "start"],
+    [end, short(end), "end"],
   ];
-  const todayDay = daysBetween(data.start, today());
-  if (todayDay > 2 && todayDay < days - 2) labels.push([todayDay, "Today", "middle"]);
-  for (const [day, text, anchor] of labels) {
-    grid.append(svg("text", { x: x(day), y: HEIGHT - 8, class: "burndown-label", "text-anchor": anchor }, text));
+  const todayDay = daysBetween(start, now);
+  if (todayDay > 2 && todayDay < length - 2) labels.push([now, "Today", "middle"]);
+  for (const [date, text, anchor] of labels) {
+    grid.append(svg("text", { x: x(date), y: height - 8, class: "chart-label", "text-anchor": anchor }, text));
   }
-  if (todayDay >= 0 && todayDay <= days) {
-    grid.append(
-      svg("line", { class: "burndown-today", x1: x(todayDay), x2: x(todayDay), y1: PAD.top, y2: HEIGHT - PAD.bottom }),
-    );
+  if (todayDay >= 0 && todayDay <= length) {
+    grid.append(svg("line", { class: "burndown-today", x1: x(now), x2: x(now), y1: PAD.top, y2: height - PAD.bottom }));
   }
-  chart.append(grid);
-
   chart.append(
     svg("polyline", {
       class: "burndown-ideal",
-      points: `${point(x(0), y(total))} ${point(x(days), y(0))}`,
+      points: `${point(x(start), scale.y(total))} ${point(x(end), scale.y(0))}`,
       "data-series": "ideal",
     }),
+    svg("polyline", {
+      class: "burndown-actual",
+      points: days.map((entry) => point(x(entry.date), scale.y(entry.remaining))).join(" "),
+      "data-series": "remaining",
+      "data-values": days.map((entry) => entry.remaining).join(" "),
+    }),
   );
-  const actualPoints = actual.map(({ day, open }) => point(x(day), y(open))).join(" ");
-  chart.append(
-    svg("polyline", { class: "burndown-actual", points: actualPoints, "data-series": "open-tasks" }),
-  );
-  const lastPoint = actual[actual.length - 1];
-  if (lastPoint) {
-    chart.append(svg("circle", { class: "burndown-dot", cx: x(lastPoint.day), cy: y(lastPoint.open), r: 3.5 }));
+  const last = days.at(-1);
+  if (last) {
+    chart.append(
+      svg("circle", {
+        class: "burndown-dot",
+        cx: x(last.date),
+        cy: scale.y(last.remaining),
+        r: 3.5,
+        "data-date": last.date,
+        "data-remaining": last.remaining,
+      }),
+    );
   }
-
-  clear(container);
-  container.append(chart);
-  caption.textContent = total ? `${openNow} of ${total} open` : "No tasks in this sprint yet";
-  return data;
+  container.replaceChildren(chart);
+  return caption;
 }

@@ -39,3 +39,8 @@ export function formatDate(iso, options = { weekday: "short", day: "numeric", mo
 export function formatLongDate(iso) {
   return formatDate(iso, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
 }
+
+/** Today as a UTC calendar day: the days of a burndown are UTC days. */
+export function utcToday(now = Date.now()) {
+  return fromTime(now);
+}

@@ -8,7 +8,8 @@ import { Board } from "./board/board.js";
 import { announce, clearFormErrors, showFormErrors } from "./dom.js";
 import { Live } from "./live.js";
 import { Projects } from "./projects/projects.js";
-import { SprintsView } from "./sprints.js";
+import { SprintDialog } from "./sprints/dialog.js";
+import { SprintsView } from "./sprints/list.js";
 import { TaskDialog } from "./taskdialog.js";
 
 const views = {
@@ -25,6 +26,8 @@ const main = document.getElementById("app");
 
 const users = new Map(); // username -> user, kept up to date from the lobby
 const taskDialog = new TaskDialog({ users });
+const sprintDialog = new SprintDialog();
+document.getElementById("sprint-edit-open").addEventListener("click", () => board && sprintDialog.open(board));
 const projects = new Projects({
   onShow: () => route(),
   onChanged: () => {
@@ -165,6 +168,7 @@ function onLobbyChange(change) {
 // -- views ---------------------------------------------------------------------------
 
 function leaveBoard() {
+  sprintDialog.close();
   if (board) {
     board.stop();
     board = null;
@@ -194,6 +198,7 @@ function route() {
       users,
       me: session.username,
       taskDialog,
+      sprintDialog,
       roleOf: (projectId) => projects.roleIn(projectId),
       onLoaded: (sprint) => {
         // A board opened by its address shows its own project's name and role around it.

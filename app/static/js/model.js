@@ -26,7 +26,18 @@ export const COLUMNS = [
 export const COLUMN_BY_KEY = new Map(COLUMNS.map((column) => [column.key, column]));
 
 /** The fields a person edits and a conflict compares, in display order. */
-export const TASK_FIELDS = ["name", "description", "sprint", "status", "order", "assigned", "started", "due", "completed"];
+export const TASK_FIELDS = [
+  "name",
+  "description",
+  "sprint",
+  "status",
+  "order",
+  "points",
+  "assigned",
+  "started",
+  "due",
+  "completed",
+];
 
 export const FIELD_LABELS = {
   name: "Name",
@@ -34,6 +45,7 @@ export const FIELD_LABELS = {
   sprint: "Sprint",
   status: "Status",
   order: "Position",
+  points: "Points",
   assigned: "Assignee",
   started: "Started",
   due: "Due date",

@@ -6,8 +6,9 @@
 // On a board the person may only view, it opens read-only.
 
 import { formatLongDate } from "./dates.js";
-import { clear, clearFormErrors, el } from "./dom.js";
+import { clear, clearFormErrors, el, showFormErrors } from "./dom.js";
 import { changedFields, COLUMNS, columnKeyOf, moveFields, sameTask } from "./model.js";
+import { parsePoints, pointsText } from "./points.js";
 
 export class TaskDialog {
   constructor({ users }) {
@@ -23,6 +24,7 @@ export class TaskDialog {
       description: document.getElementById("task-description"),
       assigned: document.getElementById("task-assigned"),
       due: document.getElementById("task-due"),
+      points: document.getElementById("task-points"),
       status: document.getElementById("task-status"),
     };
     // A column's status as the select's value; "backlog" for the backlog.
@@ -118,6 +120,7 @@ export class TaskDialog {
     this.fields.description.value = task.description || "";
     this.fillUsers(task.assigned);
     this.fields.due.value = task.due || "";
+    this.fields.points.value = pointsText(task.points);
     this.fields.status.value = task.sprint === null ? "backlog" : String(task.status);
     const dates = [];
     if (task.started) dates.push(`Started ${formatLongDate(task.started)}`);
@@ -140,14 +143,19 @@ export class TaskDialog {
     select.value = selected || "";
   }
 
-  /** The fields as the form has them, with the move rules applied for a new status. */
+  /**
+   * The fields as the form has them, with the move rules applied for a new status.
+   * Points that break the API's rule are left out: save() refuses them beside their field.
+   */
   formChanges() {
     const base = this.base;
+    const points = parsePoints(this.fields.points.value);
     const values = {
       name: this.fields.name.value.trim(),
       description: this.fields.description.value,
       assigned: this.fields.assigned.value || null,
       due: this.fields.due.value || null,
+      ...(points.error ? {} : { points: points.value }),
     };
     const status = this.fields.status.value;
     const columnKey =
@@ -165,6 +173,11 @@ export class TaskDialog {
     const base = this.base;
     if (!board || !base || this.readOnly) return;
     clearFormErrors(this.form);
+    const { error } = parsePoints(this.fields.points.value);
+    if (error) {
+      showFormErrors(this.form, { errors: { points: [error] } });
+      return;
+    }
     const changes = this.formChanges();
     if (!Object.keys(changes).length) {
       this.close();

@@ -3,9 +3,11 @@
 // The parts, one concern each: ./store.js the tasks as shown (pure), ./seq.js
 // which live changes apply (pure), ./sync.js loading and following the board,
 // ./writes.js saving with ETags and conflicts, ./drag.js drag and drop,
-// ./hints.js the others' drags, ./view.js and ./card.js drawing it.
+// ./hints.js the others' drags, ./view.js and ./card.js drawing it, ./chart.js
+// its burndown.
 
 import { canWrite } from "../projects/list.js";
+import { BoardChart } from "./chart.js";
 import { BoardDrag } from "./drag.js";
 import { RemoteHints } from "./hints.js";
 import { TaskStore } from "./store.js";
@@ -19,12 +21,13 @@ export class Board {
    * may write to its sprint's project); `onLoaded(sprint)` after each load;
    * `onGone(message)` when the sprint no longer exists.
    */
-  constructor({ sprintId, live, users, me, taskDialog, roleOf, onLoaded = () => {}, onGone }) {
+  constructor({ sprintId, live, users, me, taskDialog, sprintDialog, roleOf, onLoaded = () => {}, onGone }) {
     this.sprintId = sprintId;
     this.live = live;
     this.users = users;
     this.me = me;
     this.taskDialog = taskDialog;
+    this.sprintDialog = sprintDialog;
     this.onGone = onGone;
     this.roleOf = roleOf;
     this.onLoaded = onLoaded;
@@ -39,10 +42,12 @@ export class Board {
     this.hints = new RemoteHints(this);
     this.drag = new BoardDrag(this);
     this.view = new BoardView(this);
+    this.chart = new BoardChart(this);
   }
 
   start() {
     this.view.start();
+    this.chart.start();
     this.unlisten.push(
       this.live.on("connect", () => this.sync.subscribe()),
       this.live.on("disconnect", () => this.hints.clearAll()),
@@ -64,6 +69,7 @@ export class Board {
     this.store.stop();
     if (this.live.connected) this.live.unsubscribe(this.sprintId);
     this.view.stop();
+    this.chart.stop();
   }
 
   /** The sprint has loaded (or loaded again): show it. */

@@ -3,6 +3,7 @@
 import { formatDate, today } from "../dates.js";
 import { clear, el, uniqueId } from "../dom.js";
 import { COLUMNS, columnKeyOf, STATUS } from "../model.js";
+import { formatPoints, hasPoints, shortPoints } from "../points.js";
 
 export function initials(name) {
   const words = String(name).trim().split(/[\s._-]+/).filter(Boolean);
@@ -103,6 +104,10 @@ export class Card {
       parts.push(el("span", { className: overdue ? "due overdue" : "due", text }));
     }
     if (task.completed) parts.push(el("span", { className: "done-date", text: `Done ${shortDate(task.completed)}` }));
+    if (hasPoints(task)) {
+      const label = formatPoints(task.points);
+      parts.push(el("span", { className: "points", attrs: { title: label, "data-points": task.points } }, shortPoints(task.points)));
+    }
     this.meta.replaceChildren(...parts);
   }
 

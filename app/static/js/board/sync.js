@@ -61,6 +61,7 @@ export class BoardSync {
       if (!current()) return;
       board.sprint = sprint;
       board.store.load([...sprintTasks, ...backlog]);
+      board.chart.reset();
       if (seq !== null && seq !== undefined) this.gate.loadedUpTo(seq);
     } catch (error) {
       if (!current()) return;
@@ -112,6 +113,7 @@ export class BoardSync {
         return false;
       }
       board.sprint = change.body;
+      board.sprintDialog.remoteChange(board, change.body, change.actor);
       return true;
     }
     return false;

@@ -1,21 +1,29 @@
-// Drawing the board: its header, the columns of cards, who is on it and the burndown.
+// Drawing the board: its header, the columns of cards and who is on it (the
+// burndown is ./chart.js).
 // Cards are kept between renders and moved only when out of place, so that a
 // render never takes the focus off the card someone is working with.
 
-import { renderBurndown } from "../burndown.js";
 import { daysBetween, formatLongDate, today } from "../dates.js";
 import { clear, el } from "../dom.js";
 import { byOrder, COLUMNS, columnKeyOf, sprintName } from "../model.js";
+import { columnTotals, formatPoints, shortPoints } from "../points.js";
 import { addTaskControl } from "./addtask.js";
 import { Card, initials } from "./card.js";
 
-/** When a sprint ends, as the board's header says it on `now`. */
+/** When a sprint runs, as the board's header says it on `now`. */
 export function sprintWhen(sprint, now) {
   const left = daysBetween(now, sprint.end);
   const end = formatLongDate(sprint.end);
-  if (left < 0) return `Ended ${end}`;
-  if (left === 0) return `Ends ${end} · last day`;
-  return `Ends ${end} · ${left} ${left === 1 ? "day" : "days"} left`;
+  const start = sprint.start ? `${sprint.start > now ? "Starts" : "Started"} ${formatLongDate(sprint.start)} · ` : "";
+  if (left < 0) return `${start}Ended ${end}`;
+  if (left === 0) return `${start}Ends ${end} · last day`;
+  return `${start}Ends ${end} · ${left} ${left === 1 ? "day" : "days"} left`;
+}
+
+/** A column header's figures: its task count, and "8 pts" (null when no task has points). */
+export function columnFigures(tasks) {
+  const { count, points } = columnTotals(tasks);
+  return { count, points, short: points === null ? null : shortPoints(points), long: points === null ? "" : formatPoints(points) };
 }
 
 export class BoardView {
@@ -29,26 +37,19 @@ export class BoardView {
     this.dates = byId("board-dates");
     this.description = byId("board-description");
     this.presenceList = byId("presence-list");
-    this.chart = byId("burndown-chart");
-    this.chartCaption = byId("burndown-caption");
+    this.editButton = byId("sprint-edit-open");
     this.loadingNote = byId("board-loading");
   }
 
   start() {
     this.buildColumns();
     this.title.textContent = "Sprint";
-    for (const node of [this.dates, this.description, this.presenceList, this.chart, this.chartCaption]) clear(node);
+    for (const node of [this.dates, this.description, this.presenceList]) clear(node);
+    this.editButton.hidden = true;
     this.loadingNote.hidden = false;
-    let pending = null;
-    this.resizeObserver = new ResizeObserver(() => {
-      cancelAnimationFrame(pending);
-      pending = requestAnimationFrame(() => this.renderChart());
-    });
-    this.resizeObserver.observe(this.chart);
   }
 
   stop() {
-    this.resizeObserver?.disconnect();
     clear(this.columnsRoot);
     this.cards.clear();
   }
@@ -60,19 +61,20 @@ export class BoardView {
     for (const column of COLUMNS) {
       const headingId = `column-${column.key}`;
       const count = el("span", { className: "count" });
+      const points = el("span", { className: "column-points", hidden: true });
       const list = el("ol", { className: "task-list", attrs: { "aria-label": `${column.title} tasks` } });
       const empty = el("p", { className: "column-empty", text: "No tasks" });
       const add = addTaskControl(column, (name, form) => this.board.writes.create(name, column.key, form));
       const section = el(
         "section",
         { className: `column column-${column.key}`, attrs: { "aria-labelledby": headingId }, dataset: { column: column.key } },
-        el("header", { className: "column-head" }, el("h2", { id: headingId, text: column.title }), count),
+        el("header", { className: "column-head" }, el("h2", { id: headingId, text: column.title }), points, count),
         list,
         empty,
         add,
       );
       this.board.drag.watch(section, column.key);
-      this.columns.set(column.key, { section, list, count, empty, add });
+      this.columns.set(column.key, { section, list, count, points, empty, add });
       this.columnsRoot.append(section);
     }
   }
@@ -85,10 +87,11 @@ export class BoardView {
     const { readOnly } = this.board;
     this.columnsRoot.classList.toggle("is-read-only", readOnly);
     for (const { add } of this.columns.values()) add.hidden = readOnly;
+    this.editButton.hidden = readOnly;
     this.renderHeader();
     this.renderColumns();
     this.renderPresence();
-    this.renderChart();
+    this.board.chart.render();
   }
 
   renderHeader() {
@@ -130,10 +133,15 @@ export class BoardView {
         }
         previous = card;
       }
+      const figures = columnFigures(tasks);
       parts.count.replaceChildren(
-        String(tasks.length),
-        el("span", { className: "visually-hidden", text: tasks.length === 1 ? " task" : " tasks" }),
+        String(figures.count),
+        el("span", { className: "visually-hidden", text: figures.count === 1 ? " task" : " tasks" }),
       );
+      parts.points.textContent = figures.short || "";
+      parts.points.title = figures.long;
+      parts.points.hidden = figures.points === null;
+      parts.section.dataset.points = figures.points === null ? "" : String(figures.points);
       parts.empty.hidden = tasks.length > 0;
     }
   }
@@ -154,23 +162,6 @@ export class BoardView {
         ),
       );
     }
-  }
-
-  renderChart() {
-    const { board } = this;
-    if (board.stopped || !board.sprint) return;
-    const width = this.chart.clientWidth;
-    const signature = this.chartSignature();
-    if (width === this.chartWidth && signature === this.chartTasks) return;
-    this.chartWidth = width;
-    this.chartTasks = signature;
-    renderBurndown(this.chart, this.chartCaption, board.sprint, board.store.sprintTasks());
-  }
-
-  /** What the chart depends on, to skip redrawing it when nothing it shows changed. */
-  chartSignature() {
-    const parts = this.board.store.sprintTasks().map((task) => `${task.id}:${task.started}:${task.completed}`);
-    return `${today()}|${this.board.sprint.end}|${parts.sort().join(",")}`;
   }
 
   updateCard(taskId) {

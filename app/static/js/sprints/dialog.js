@@ -1,0 +1,180 @@
+// Editing a sprint from its board: name, dates and description, saved with the
+// If-Match of the version the form was filled from; and deleting it, which the
+// API refuses (409) while it still has tasks, explained here in words.
+
+import { api, ApiError, errorSentence } from "../api.js";
+import { today } from "../dates.js";
+import { announce, clearFormErrors, showFormErrors } from "../dom.js";
+import { sprintName } from "../model.js";
+import { deleteRefusal, sprintProblems } from "./rules.js";
+
+const FIELDS = ["name", "start", "end", "description"];
+const byId = (id) => document.getElementById(id);
+
+export class SprintDialog {
+  constructor() {
+    this.board = null;
+    this.base = null; // the sprint the form was filled from
+    this.etag = null;
+    this.dialog = byId("sprint-dialog");
+    this.form = byId("sprint-edit-form");
+    this.notice = byId("sprint-dialog-notice");
+    this.confirm = byId("sprint-delete-confirm");
+    this.question = byId("sprint-delete-question");
+    this.refused = byId("sprint-delete-refused");
+    this.inputs = Object.fromEntries(FIELDS.map((field) => [field, byId(`sprint-edit-${field}`)]));
+    const action = (name) => this.form.querySelector(`[data-action="${name}"]`);
+    this.deleteButton = action("delete");
+
+    for (const button of this.form.querySelectorAll('[data-action="close"]')) {
+      button.addEventListener("click", () => this.close());
+    }
+    this.deleteButton.addEventListener("click", () => {
+      this.refused.hidden = true;
+      this.question.textContent = `Delete “${sprintName(this.base)}”? This cannot be undone.`;
+      this.confirm.hidden = false;
+      action("delete-cancel").focus();
+    });
+    action("delete-cancel").addEventListener("click", () => {
+      this.confirm.hidden = true;
+      this.deleteButton.focus();
+    });
+    action("delete-confirm").addEventListener("click", () => this.delete());
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.save();
+    });
+    this.dialog.addEventListener("close", () => {
+      this.board = null;
+      this.base = null;
+    });
+  }
+
+  close() {
+    if (this.dialog.open) this.dialog.close();
+  }
+
+  async open(board) {
+    this.board = board;
+    clearFormErrors(this.form);
+    this.showNotice(null);
+    this.confirm.hidden = true;
+    this.refused.hidden = true;
+    this.fill(board.sprint);
+    this.dialog.showModal();
+    this.inputs.name.focus();
+    try {
+      const { body, etag } = await api.get(`/api/sprints/${board.sprintId}`);
+      if (this.board !== board) return;
+      this.etag = etag;
+      if (!this.isDirty()) this.fill(body);
+      else this.base = body;
+    } catch {
+      this.etag = null; // saved without If-Match (last write wins) if it cannot be fetched
+    }
+  }
+
+  fill(sprint) {
+    this.base = sprint;
+    for (const field of FIELDS) this.inputs[field].value = sprint[field] || "";
+  }
+
+  values() {
+    return Object.fromEntries(FIELDS.map((field) => [field, field === "name" ? this.inputs.name.value.trim() : this.inputs[field].value]));
+  }
+
+  changes() {
+    const values = this.values();
+    return Object.fromEntries(FIELDS.filter((field) => values[field] !== (this.base[field] || "")).map((field) => [field, values[field]]));
+  }
+
+  isDirty() {
+    return Boolean(this.base) && Object.keys(this.changes()).length > 0;
+  }
+
+  async save() {
+    const { board } = this;
+    if (!board) return;
+    clearFormErrors(this.form);
+    const errors = sprintProblems(this.values(), this.base, today());
+    if (Object.keys(errors).length) {
+      showFormErrors(this.form, { errors });
+      return;
+    }
+    const changes = this.changes();
+    if (!Object.keys(changes).length) {
+      this.close();
+      return;
+    }
+    this.setBusy(true);
+    try {
+      const { body } = await api.patch(`/api/sprints/${board.sprintId}`, changes, { ifMatch: this.etag });
+      if (this.board !== board) return;
+      board.sprint = body; // its live change follows; the seq rule keeps the newer of the two
+      board.render();
+      this.close();
+      announce(`Saved “${sprintName(body)}”.`);
+    } catch (error) {
+      if (this.board !== board) return;
+      if (error.status === 412) {
+        const { message: _message, ...theirs } = error.body;
+        this.base = theirs;
+        this.etag = error.etag;
+        this.showNotice("Someone else changed this sprint while you were editing it. Check the form and save again to keep your version.");
+      } else {
+        showFormErrors(this.form, error.body);
+      }
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  async delete() {
+    const { board } = this;
+    if (!board) return;
+    const sprint = this.base;
+    this.setBusy(true);
+    try {
+      await api.delete(`/api/sprints/${board.sprintId}`, { ifMatch: this.etag });
+      this.close();
+      announce(`Deleted “${sprintName(sprint)}”.`);
+      window.location.hash = "#/";
+    } catch (error) {
+      if (!(error instanceof ApiError) || this.board !== board) return;
+      this.confirm.hidden = true;
+      this.refused.hidden = false;
+      if (error.status === 409) this.refused.textContent = deleteRefusal(sprint, board.store.sprintTasks().length);
+      else if (error.status === 412) this.refused.textContent = "Someone else changed this sprint just now. Check it, then delete it again.";
+      else this.refused.textContent = errorSentence(error);
+      if (error.status === 412) this.etag = error.etag;
+      this.deleteButton.focus();
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  /** The board's sprint changed live (someone else saved it) while the form is open. */
+  remoteChange(board, sprint, actor) {
+    if (!this.dialog.open || board !== this.board || !sprint) return;
+    if (actor === board.me && !this.isDirty()) return;
+    this.etag = null; // fetched again below
+    if (!this.isDirty()) {
+      this.fill(sprint);
+      this.showNotice(`${actor || "Someone"} changed this sprint; the form shows their version.`);
+    } else {
+      this.base = sprint;
+      this.showNotice(`${actor || "Someone"} changed this sprint while you were editing it. Saving keeps your version.`);
+    }
+    api.get(`/api/sprints/${board.sprintId}`).then(({ etag }) => this.board === board && (this.etag = etag), () => {});
+  }
+
+  setBusy(busy) {
+    for (const button of this.form.querySelectorAll("button")) button.disabled = busy;
+    this.form.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  showNotice(text) {
+    this.notice.textContent = text || "";
+    this.notice.hidden = !text;
+  }
+}
