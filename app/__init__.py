@@ -57,9 +57,9 @@ def create_app(config_class=None, **overrides):
     errors.register(app)
     security.register(app)
 
-    from app.api import bp as api_bp
+    from app import api
 
-    app.register_blueprint(api_bp)
+    api.init_app(app)
 
     from app.health import bp as health_bp
 

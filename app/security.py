@@ -18,7 +18,10 @@ SECURITY_HEADERS = {
 }
 CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match, If-None-Match",
+    # X-CSRFToken and X-Requested-With: clients written for a DRF API send them on every call.
+    "Access-Control-Allow-Headers": (
+        "Authorization, Content-Type, If-Match, If-None-Match, X-CSRFToken, X-Requested-With"
+    ),
     "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
     "Access-Control-Max-Age": "600",
 }

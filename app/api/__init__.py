@@ -6,6 +6,7 @@ from flask_restx import Api
 from app.api import comments, projects, sprints, tasks, tokens, users
 from app.api.docs import ERROR
 from app.errors import handle_unexpected
+from app.links import link
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 tokens.throttle_basic_auth(bp)
@@ -16,6 +17,39 @@ class JsonErrorApi(Api):
 
     def handle_error(self, e):
         return handle_unexpected(e)
+
+    def render_root(self):
+        """The API root, as a DRF router shows it: where each resource lives. No login needed."""
+        return {
+            "projects": link("api.projects"),
+            "sprints": link("api.sprints"),
+            "tasks": link("api.tasks"),
+            "users": link("api.users"),
+            "token": link("api.token"),
+            "docs": link("api.doc"),
+        }
+
+
+class TrailingSlashes:
+    """Every ``/api`` path answers the same with or without a trailing slash, for every
+    method, without a redirect: clients written for a Django REST Framework API put one
+    on every path."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/api":
+            environ["PATH_INFO"] = "/api/"
+        elif path.startswith("/api/") and path.endswith("/") and path != "/api/":
+            environ["PATH_INFO"] = path[:-1]
+        return self.wsgi_app(environ, start_response)
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+    app.wsgi_app = TrailingSlashes(app.wsgi_app)
 
 
 api = JsonErrorApi(
