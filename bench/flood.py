@@ -10,7 +10,7 @@ else sees meanwhile (``/healthz`` latency) and what it costs (worker memory).
 Each run starts a fresh migrated PostgreSQL database and one ``gunicorn -k eventlet
 -w 1 --worker-connections 10000`` process with ``APP_ENV=production`` (real scrypt
 password hashing), pinned to one core; the clients run on the other. A prober asks
-for ``/healthz`` every 50 ms (timeout 10 s) for the whole run. ``guess`` raises the
+for ``/healthz`` every 50 ms on a new connection (timeout 10 s) for the whole run. ``guess`` raises the
 login limits so that every guess is really hashed (the throttle would otherwise
 answer most of them without hashing). With ``--reconnect`` a flooding socket that is
 cut off connects again at once and goes on. ``hold`` opens ``--connections``
@@ -46,7 +46,7 @@ USERNAME = "flood"
 
 
 class Prober(threading.Thread):
-    """GET /healthz every ``interval`` seconds; keeps (latency, status)."""
+    """GET /healthz on a new connection every ``interval`` seconds; keeps (latency, status)."""
 
     def __init__(self, url, interval=0.05):
         super().__init__(daemon=True)
@@ -55,11 +55,10 @@ class Prober(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self):
-        session = requests.Session()
         while not self.stopped.is_set():
             started = time.monotonic()
-            try:
-                status = session.get(self.url, timeout=10).status_code
+            try:  # a new connection each time, as a new client (or a load balancer) would open
+                status = requests.get(self.url, timeout=10, headers={"Connection": "close"}).status_code
             except requests.RequestException:
                 status = None
             self.samples.append((time.monotonic() - started, status))

@@ -20,12 +20,13 @@ import uuid
 import pytest
 import requests
 import websocket
+from flask import request
+from flask_socketio import Namespace
 
-from app import create_app
+from app import create_app, socketio
+from app.realtime.limits import REFUSAL_BUDGET, SocketLimits
 from config import TestingConfig
 from tests.servers import GunicornServer, create_user, migrated_postgres_database
-
-pytestmark = [pytest.mark.server, pytest.mark.postgres]
 
 PASSWORD = "attack password"
 ALLOWED = "https://board.example.com"
@@ -94,6 +95,7 @@ def healthz_seconds(server):
 # --- 1. Password guessing -----------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_guessing_through_basic_on_token_revocation_is_throttled_and_tells_nothing(server):
     address = client_address()
 
@@ -123,6 +125,7 @@ def test_guessing_through_basic_on_token_revocation_is_throttled_and_tells_nothi
         assert response.json() == {"message": "Too many failed logins; wait before trying again."}
 
 
+@pytest.mark.server
 def test_password_hashing_does_not_stall_the_process(server):
     """Guessers with fresh usernames and addresses (never throttled, each guess is hashed)
     slow /healthz down by tens of milliseconds, not by the time of the queued hashes."""
@@ -188,6 +191,7 @@ def assert_slow_clients_are_cut(server):
         wait_closed(headers_never_finished, 6)
 
 
+@pytest.mark.server
 def test_slow_bodies_and_sockets_that_never_connect_are_cut(server):
     assert_slow_clients_are_cut(server)
 
@@ -205,6 +209,7 @@ def test_slow_bodies_and_sockets_that_never_connect_are_cut(server):
     silent.close()
 
 
+@pytest.mark.server
 @pytest.mark.skipif(importlib.util.find_spec("gevent") is None, reason="gevent is not installed")
 def test_slow_bodies_are_cut_and_passwords_checked_under_the_gevent_worker_too(database):
     with production_server(database, worker="gevent") as gevent_server:
@@ -241,6 +246,7 @@ def closed_within(ws, timeout, send=None):
     return time.monotonic() - started
 
 
+@pytest.mark.server
 def test_a_flooding_socket_or_a_binary_packet_is_cut_and_refused_posts_are_answered(server):
     token = token_of(server, "ann")
     flooder = raw_socket(server, token)
@@ -272,9 +278,41 @@ def test_a_flooding_socket_or_a_binary_packet_is_cut_and_refused_posts_are_answe
     polite.close()
 
 
+class LimitedNamespace(Namespace):
+    """A namespace whose one event may be sent once a second."""
+
+    limits = SocketLimits(knock=(1, 1, "Knock less."))
+
+    def on_knock(self, data=None):
+        return self.limits.check("knock", request.sid) or {"ok": True}
+
+    def on_disconnect(self, reason=None):
+        self.limits.forget(request.sid)
+
+
+def test_a_socket_that_keeps_being_refused_is_disconnected(app):
+    socketio.on_namespace(LimitedNamespace("/limited"))
+    client = socketio.test_client(app, namespace="/limited")
+    acks = [client.emit("knock", namespace="/limited", callback=True) for _ in range(3)]
+    assert acks == [
+        {"ok": True},
+        {"ok": False, "error": "Knock less."},
+        {"ok": False, "error": "Knock less."},
+    ]
+    assert client.is_connected("/limited")  # refused, not yet cut
+
+    _, burst = REFUSAL_BUDGET
+    for _ in range(burst):
+        if not client.is_connected("/limited"):
+            break
+        client.emit("knock", namespace="/limited", callback=True)
+    assert not client.is_connected("/limited")
+
+
 # --- 6. Malformed text and pathological JSON before login -----------------------------------
 
 
+@pytest.mark.server
 @pytest.mark.parametrize(
     ("path", "body"),
     [
@@ -312,6 +350,7 @@ def test_malformed_text_and_pathological_json_are_400(server, path, body):
 # --- 7. Proxy awareness ------------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_behind_a_trusted_proxy_each_client_has_its_own_address_limit(server):
     guesser, other = client_address(), client_address()
     for number in range(8):  # eight usernames: only the address limit is reached
@@ -354,6 +393,7 @@ def test_forwarded_addresses_are_ignored_unless_proxies_are_trusted(app, databas
 # --- 8. Headers -------------------------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_production_headers_pin_transport_and_connections(server):
     response = requests.get(server.url + "/", timeout=10)
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
