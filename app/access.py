@@ -15,12 +15,11 @@ from flask import g
 
 from app import db
 from app.errors import ApiError
-from app.models import Membership, Project, Role
+from app.models import INT32_MAX, INT32_MIN, Membership, Project, Role
 
 VIEWERS_CANNOT = "Viewers cannot change this project."
 ADMINS_ONLY = "Only project admins can do this."
 LAST_ADMIN = "A project needs at least one admin."
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 def fits_int32(value):

@@ -14,6 +14,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import db
 
+# Ids and other integer columns are 32-bit: a larger number can name nothing stored.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
 
 def utcnow():
     return datetime.now(UTC)
@@ -202,6 +205,8 @@ STATUS_LABELS = {
     Status.TESTING: "Testing",
     Status.DONE: "Done",
 }
+# "1 (Not Started), 2 (In Progress), 3 (Testing), 4 (Done)"
+STATUS_CHOICES_TEXT = ", ".join(f"{int(status)} ({label})" for status, label in STATUS_LABELS.items())
 
 
 class Task(Versioned, db.Model):
@@ -238,10 +243,6 @@ class Task(Versioned, db.Model):
     comments: so.Mapped[list["Comment"]] = so.relationship(
         back_populates="task", cascade="all, delete-orphan", order_by="Comment.id"
     )
-
-    @property
-    def status_display(self):
-        return STATUS_LABELS.get(self.status, "")
 
     def __repr__(self):
         return f"<Task {self.id} {self.name!r}>"

@@ -19,12 +19,23 @@ from marshmallow import (
 
 from app import access, db
 from app.links import link
-from app.models import SPRINT_LENGTH, STATUS_LABELS, Project, Role, Sprint, Status, User
+from app.models import (
+    INT32_MAX,
+    INT32_MIN,
+    SPRINT_LENGTH,
+    STATUS_CHOICES_TEXT,
+    STATUS_LABELS,
+    Project,
+    Role,
+    Sprint,
+    Status,
+    User,
+)
 
 NON_FIELD_ERRORS = "non_field_errors"
 COMMENT_LENGTH = 10_000
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-INT32 = validate.Range(min=-(2**31), max=2**31 - 1, error="Must be between {min} and {max}.")
+INT32 = validate.Range(min=INT32_MIN, max=INT32_MAX, error="Must be between {min} and {max}.")
 
 
 class Text(fields.String):
@@ -229,7 +240,7 @@ class TaskSchema(ProjectPart, ModelSchema):
     status = WholeNumber(
         validate=validate.OneOf(
             [int(s) for s in Status],
-            error="Must be one of: 1 (Not Started), 2 (In Progress), 3 (Testing), 4 (Done).",
+            error=f"Must be one of: {STATUS_CHOICES_TEXT}.",
         )
     )
     status_display = fields.Method("get_status_display", dump_only=True)
@@ -318,7 +329,7 @@ class TaskSchema(ProjectPart, ModelSchema):
         sprint_id = self.current(data, "sprint_id")
         status = self.current(data, "status", Status.NOT_STARTED)
         if sprint_id is None and status != Status.NOT_STARTED:
-            raise ValidationError('Backlog tasks must have "Not Started" status.')
+            raise ValidationError(f'Backlog tasks must have "{STATUS_LABELS[Status.NOT_STARTED]}" status.')
         if self.current(data, "started") is not None and status == Status.NOT_STARTED:
             raise ValidationError("Started date cannot be set for not started tasks.")
         if self.current(data, "completed") is not None and status != Status.DONE:

@@ -11,6 +11,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from app import access, db
 from app.activity import parse_since as parse_moment
 from app.errors import ApiError, ValidationFailed
+from app.models import INT32_MAX, INT32_MIN
 from app.schemas import ISO_DATE, load
 
 
@@ -83,7 +84,7 @@ class ListQuery:
 
     def reference(self, name, model):
         """An id naming a ``model`` object the caller can see; any other is the same 400."""
-        value = self.integer(name, minimum=access.INT32_MIN, maximum=access.INT32_MAX)
+        value = self.integer(name, minimum=INT32_MIN, maximum=INT32_MAX)
         if value is not None and access.find(model, value)[0] is None:
             self.fail(name, f"{model.__name__} {value} does not exist.")
         return value
@@ -168,8 +169,8 @@ class ListQuery:
 
     def page(self, statement, schema):
         """Run ``statement`` one page at a time and answer in the list shape."""
-        page = self.integer("page", minimum=1, maximum=2**31 - 1) or 1
-        page_size = self.integer("page_size", minimum=1, maximum=2**31 - 1)
+        page = self.integer("page", minimum=1, maximum=INT32_MAX) or 1
+        page_size = self.integer("page_size", minimum=1, maximum=INT32_MAX)
         page_size = min(page_size or current_app.config["PAGE_SIZE"], current_app.config["MAX_PAGE_SIZE"])
         self.check()
         pagination = db.paginate(statement, page=page, per_page=page_size, error_out=False, count=True)

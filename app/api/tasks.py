@@ -12,7 +12,7 @@ from app.api.resources import ModelItem, ModelList, item_doc, list_doc
 from app.auth import auth
 from app.errors import ApiError
 from app.links import link
-from app.models import Project, Sprint, Task, User
+from app.models import STATUS_CHOICES_TEXT, Project, Sprint, Task, User
 from app.restore import ALREADY_THERE, restore_task
 from app.schemas import TaskSchema, task_schema
 
@@ -31,7 +31,7 @@ LIST_PARAMS = {
     "project": {"description": "tasks of this project (id)", "type": "integer"},
     "sprint": {"description": "tasks in this sprint (id)", "type": "integer"},
     "status": {
-        "description": "1 Not Started, 2 In Progress, 3 Testing, 4 Done",
+        "description": STATUS_CHOICES_TEXT,
         "type": "integer",
         "enum": [1, 2, 3, 4],
     },
