@@ -356,6 +356,7 @@ def test_screenshots_of_the_board_at_desktop_and_phone_width(people, rest, expec
     phone.screenshot(path=str(ARTIFACTS / "board-phone.png"), full_page=True)
     phone.get_by_role("link", name="Sprints", exact=True).first.click()
     expect(phone.get_by_role("heading", name="Sprints", exact=True)).to_be_visible()
+    expect(phone.get_by_role("link", name=re.compile("Checkout revamp"))).to_be_visible()
     phone.screenshot(path=str(ARTIFACTS / "sprints-phone.png"))
     bob.screenshot(path=str(ARTIFACTS / "board-desktop-bob.png"))
     for name in ("board-desktop.png", "board-phone.png"):

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser_pages import (
+    ARTIFACTS,
     LIVE,
     burndown,
     burndown_points,
@@ -249,3 +250,7 @@ def test_velocity_shows_committed_and_completed_work_of_the_last_ended_sprints(
     ]
     assert shown == [(entry["id"], entry["committed"], entry["completed"]) for entry in expected["sprints"]]
     expect(bob.locator("#velocity-caption")).to_have_text("3.5 points completed per sprint on average")
+    ARTIFACTS.mkdir(exist_ok=True)
+    bob.get_by_role("button", name="Show more past sprints").click()
+    expect(sprint_list(bob, "Past")).to_have_count(7)
+    bob.screenshot(path=str(ARTIFACTS / "sprints-velocity-desktop.png"), full_page=True)

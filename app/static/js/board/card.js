@@ -106,7 +106,8 @@ export class Card {
     if (task.completed) parts.push(el("span", { className: "done-date", text: `Done ${shortDate(task.completed)}` }));
     if (hasPoints(task)) {
       const label = formatPoints(task.points);
-      parts.push(el("span", { className: "points", attrs: { title: label, "data-points": task.points } }, shortPoints(task.points)));
+      const attrs = { title: label, "data-points": task.points };
+      parts.push(el("span", { className: "points", attrs }, shortPoints(task.points)));
     }
     this.meta.replaceChildren(...parts);
   }

@@ -23,7 +23,8 @@ export function sprintWhen(sprint, now) {
 /** A column header's figures: its task count, and "8 pts" (null when no task has points). */
 export function columnFigures(tasks) {
   const { count, points } = columnTotals(tasks);
-  return { count, points, short: points === null ? null : shortPoints(points), long: points === null ? "" : formatPoints(points) };
+  if (points === null) return { count, points, short: null, long: "" };
+  return { count, points, short: shortPoints(points), long: formatPoints(points) };
 }
 
 export class BoardView {

@@ -80,12 +80,15 @@ export class SprintDialog {
   }
 
   values() {
-    return Object.fromEntries(FIELDS.map((field) => [field, field === "name" ? this.inputs.name.value.trim() : this.inputs[field].value]));
+    const values = Object.fromEntries(FIELDS.map((field) => [field, this.inputs[field].value]));
+    return { ...values, name: values.name.trim() };
   }
 
+  /** The fields the person changed from the version the form was filled from. */
   changes() {
     const values = this.values();
-    return Object.fromEntries(FIELDS.filter((field) => values[field] !== (this.base[field] || "")).map((field) => [field, values[field]]));
+    const changed = FIELDS.filter((field) => values[field] !== (this.base[field] || ""));
+    return Object.fromEntries(changed.map((field) => [field, values[field]]));
   }
 
   isDirty() {
@@ -120,7 +123,9 @@ export class SprintDialog {
         const { message: _message, ...theirs } = error.body;
         this.base = theirs;
         this.etag = error.etag;
-        this.showNotice("Someone else changed this sprint while you were editing it. Check the form and save again to keep your version.");
+        this.showNotice(
+          "Someone else changed this sprint while you were editing it. Check the form and save again to keep your version.",
+        );
       } else {
         showFormErrors(this.form, error.body);
       }
@@ -143,14 +148,18 @@ export class SprintDialog {
       if (!(error instanceof ApiError) || this.board !== board) return;
       this.confirm.hidden = true;
       this.refused.hidden = false;
-      if (error.status === 409) this.refused.textContent = deleteRefusal(sprint, board.store.sprintTasks().length);
-      else if (error.status === 412) this.refused.textContent = "Someone else changed this sprint just now. Check it, then delete it again.";
-      else this.refused.textContent = errorSentence(error);
+      this.refused.textContent = this.refusal(error, sprint, board);
       if (error.status === 412) this.etag = error.etag;
       this.deleteButton.focus();
     } finally {
       this.setBusy(false);
     }
+  }
+
+  refusal(error, sprint, board) {
+    if (error.status === 409) return deleteRefusal(sprint, board.store.sprintTasks().length);
+    if (error.status === 412) return "Someone else changed this sprint just now. Check it, then delete it again.";
+    return errorSentence(error);
   }
 
   /** The board's sprint changed live (someone else saved it) while the form is open. */
@@ -165,7 +174,10 @@ export class SprintDialog {
       this.base = sprint;
       this.showNotice(`${actor || "Someone"} changed this sprint while you were editing it. Saving keeps your version.`);
     }
-    api.get(`/api/sprints/${board.sprintId}`).then(({ etag }) => this.board === board && (this.etag = etag), () => {});
+    api.get(`/api/sprints/${board.sprintId}`).then(
+      ({ etag }) => this.board === board && (this.etag = etag),
+      () => {},
+    );
   }
 
   setBusy(busy) {
