@@ -5,18 +5,16 @@ from flask_restx import fields as rx
 
 from app import access
 from app.activity import activity_view, entries
-from app.api.common import ListQuery
+from app.api import listing
 from app.api.docs import ERROR, list_model
+from app.api.listing import ListArgs, Moment
 
-ACTIVITY_PARAMS = {
-    "since": {
-        "description": "only entries after this ISO-8601 date and time",
-        "type": "string",
-        "format": "date-time",
-    },
-    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
-    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
-}
+
+class ActivityArgs(ListArgs):
+    since = Moment("only entries after this ISO-8601 date and time")
+
+
+activity_args = ActivityArgs()
 
 
 def add_activity_route(ns, model, id_arg, endpoint, scope):
@@ -41,16 +39,15 @@ def add_activity_route(ns, model, id_arg, endpoint, scope):
     @ns.response(401, "Not authenticated", ERROR)
     @ns.response(404, f"No such {noun}", ERROR)
     class Activity(Resource):
-        @ns.doc(params=ACTIVITY_PARAMS)
+        @ns.doc(params=ActivityArgs.parameters())
         @ns.response(
             200, "A page of entries, newest first", list_model(ns, f"{model.__name__}Activity", entry_model)
         )
         @ns.response(400, "A query parameter is not valid", ERROR)
         def get(self, **ids):
             obj, _ = access.get_or_404(model, ids[id_arg])
-            query = ListQuery()
-            since = query.moment("since")
-            return query.page(entries(scope(obj), since), activity_view)
+            args = listing.parse(activity_args)
+            return listing.page(entries(scope(obj), args.get("since")), activity_view, args)
 
     Activity.get.__doc__ = f"What happened to the {noun}, newest first, from the change log"
     Activity.__name__ = f"{model.__name__}Activity"

@@ -4,8 +4,10 @@ import sqlalchemy as sa
 from flask_restx import Namespace, Resource
 
 from app import access, db
-from app.api.common import ListQuery, commit_and_dump, json_body, validated
+from app.api import listing
+from app.api.common import commit_and_dump, json_body, validated
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
+from app.api.listing import ListArgs, page_only
 from app.auth import auth, current_user
 from app.errors import ApiError
 from app.links import link
@@ -25,10 +27,6 @@ comment_body_model = ns.model("CommentBody", {"body": comment_model["body"]}, st
 
 AUTHOR_ONLY = "Only the author can edit a comment."
 AUTHOR_OR_ADMIN = "Only the author or a project admin can delete a comment."
-PAGE_PARAMS = {
-    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
-    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
-}
 
 
 @ns.route("tasks/<int:task_id>/comments", endpoint="task_comments")
@@ -36,14 +34,14 @@ PAGE_PARAMS = {
 @ns.response(401, "Not authenticated", ERROR)
 @ns.response(404, "No such task", ERROR)
 class TaskComments(Resource):
-    @ns.doc(params=PAGE_PARAMS)
+    @ns.doc(params=ListArgs.parameters())
     @ns.response(200, "A page of the task's comments, oldest first", comment_list_model)
     @ns.response(400, "A query parameter is not valid", ERROR)
     def get(self, task_id):
         """List a task's comments, oldest first"""
         access.get_or_404(Task, task_id)
         statement = sa.select(Comment).where(Comment.task_id == task_id).order_by(Comment.id)
-        return ListQuery().page(statement, comment_schema)
+        return listing.run(statement, page_only, comment_schema)
 
     @ns.expect(comment_body_model)
     @ns.response(201, "Added", comment_model)

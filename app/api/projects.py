@@ -7,9 +7,11 @@ from flask_restx import fields as rx
 
 from app import access, db, planning
 from app.activity import of_project
+from app.api import listing
 from app.api.activity import add_activity_route
-from app.api.common import ListQuery, commit_and_dump, json_body, validated
+from app.api.common import commit_and_dump, json_body, validated
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
+from app.api.listing import ListArgs, Ordering, Search, page_only
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
 from app.auth import auth, current_user, find_user
 from app.errors import ApiError
@@ -35,12 +37,12 @@ member_model = model_from_schema(
 )
 role_model = model_from_schema(ns, "RoleRequest", RoleRequestSchema())
 
-LIST_PARAMS = {
-    "search": {"description": "case-insensitive substring of the name", "type": "string"},
-    "ordering": {"description": "name; prefix - for descending (default name)", "type": "string"},
-    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
-    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
-}
+
+class ProjectListArgs(ListArgs):
+    search = Search("case-insensitive substring of the name", [Project.name])
+    ordering = Ordering({"name": Project.name}, default=[Project.name])
+
+
 IN_USE = "This project still has sprints or tasks: delete them first."
 NOT_A_MEMBER = 'User "{}" is not a member of this project.'
 
@@ -55,19 +57,16 @@ class ProjectResource:
 
 
 @ns.route("", endpoint="projects")
-@list_doc(ns, "project", project_model, list_model(ns, "ProjectList", project_model), LIST_PARAMS)
+@list_doc(
+    ns, "project", project_model, list_model(ns, "ProjectList", project_model), ProjectListArgs.parameters()
+)
 class ProjectList(ProjectResource, ModelList):
     """The caller's projects"""
 
-    ordering = {"name": Project.name}
-    default_ordering = (Project.name,)
-    search_columns = (Project.name,)
+    args_schema = ProjectListArgs()
 
     def get(self):
-        query = ListQuery()
-        statement = query.search(access.with_roles(sa.select(Project)), *self.search_columns)
-        statement = query.ordering(statement, self.ordering, self.default_ordering, Project.id)
-        return query.page(statement, self.schema)
+        return listing.run(access.with_roles(sa.select(Project)), self.args_schema, self.schema, Project.id)
 
     def post(self):
         """Create a project; its creator becomes its admin."""
@@ -129,7 +128,7 @@ def _is_last_admin(membership):
 @ns.response(401, "Not authenticated", ERROR)
 @ns.response(404, "No such project", ERROR)
 class MemberList(Resource):
-    @ns.doc(params={key: LIST_PARAMS[key] for key in ("page", "page_size")})
+    @ns.doc(params=ListArgs.parameters())
     @ns.response(
         200, "A page of the project's members, by username", list_model(ns, "MemberList", member_model)
     )
@@ -143,7 +142,7 @@ class MemberList(Resource):
             .where(Membership.project_id == project_id)
             .order_by(User.username)
         )
-        return ListQuery().page(statement, member_schema)
+        return listing.run(statement, page_only, member_schema)
 
 
 @ns.route("/<int:project_id>/members/<string:username>", endpoint="member")

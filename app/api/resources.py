@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask_restx import Resource
 
 from app import access, db
+from app.api import listing
 from app.api.common import (
-    ListQuery,
     apply_changes,
     check_if_match,
     commit_and_dump,
@@ -36,20 +36,17 @@ class ModelResource(Resource):
 
 
 class ModelList(ModelResource):
-    ordering = {}  # public name -> column
-    default_ordering = ()
-    search_columns = ()
+    args_schema = None  # a listing.ListArgs schema: this list's query parameters
 
-    def filter(self, query, statement):
-        """Apply this list's filters; ``query`` reads (and checks) the parameters."""
+    def filter(self, args, statement):
+        """Apply this list's filters, from its parsed query parameters."""
         return statement
 
     def get(self):
-        query = ListQuery()
-        statement = self.filter(query, access.visible(sa.select(self.model), self.model))
-        statement = query.search(statement, *self.search_columns)
-        statement = query.ordering(statement, self.ordering, self.default_ordering, self.model.id)
-        return query.page(statement, self.schema)
+        args = listing.parse(self.args_schema)
+        statement = self.filter(args, access.visible(sa.select(self.model), self.model))
+        statement = listing.refine(statement, self.args_schema, args, self.model.id)
+        return listing.page(statement, self.schema, args)
 
     def post(self):
         data = self.validated(json_body())

@@ -8,6 +8,7 @@ from app import access, db, planning
 from app.activity import of_sprint
 from app.api.activity import add_activity_route
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
+from app.api.listing import Day, ListArgs, Ordering, Reference, Search
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
 from app.auth import auth
 from app.errors import ApiError
@@ -20,15 +21,15 @@ _links = links_field(ns, "SprintLinks", ["self", "tasks", "project", "burndown",
 sprint_model = model_from_schema(ns, "Sprint", sprint_schema, {"links": _links})
 sprint_patch_model = model_from_schema(ns, "SprintPatch", sprint_schema, {"links": _links}, partial=True)
 
-LIST_PARAMS = {
-    "project": {"description": "sprints of this project (id)", "type": "integer"},
-    "end_min": {"description": "sprints ending on or after this date", "type": "string", "format": "date"},
-    "end_max": {"description": "sprints ending on or before this date", "type": "string", "format": "date"},
-    "search": {"description": "case-insensitive substring of the name", "type": "string"},
-    "ordering": {"description": "end or name; prefix - for descending (default end)", "type": "string"},
-    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
-    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
-}
+
+class SprintListArgs(ListArgs):
+    project = Reference("sprints of this project (id)", Project)
+    end_min = Day("sprints ending on or after this date")
+    end_max = Day("sprints ending on or before this date")
+    search = Search("case-insensitive substring of the name", [Sprint.name])
+    ordering = Ordering({"end": Sprint.end, "name": Sprint.name}, default=[Sprint.end])
+
+
 IN_USE = "This sprint still has tasks: move or delete them first."
 
 
@@ -42,23 +43,19 @@ class SprintResource:
 
 
 @ns.route("", endpoint="sprints")
-@list_doc(ns, "sprint", sprint_model, list_model(ns, "SprintList", sprint_model), LIST_PARAMS)
+@list_doc(ns, "sprint", sprint_model, list_model(ns, "SprintList", sprint_model), SprintListArgs.parameters())
 class SprintList(SprintResource, ModelList):
     """The sprints"""
 
-    ordering = {"end": Sprint.end, "name": Sprint.name}
-    default_ordering = (Sprint.end,)
-    search_columns = (Sprint.name,)
+    args_schema = SprintListArgs()
 
-    def filter(self, query, statement):
-        project_id = query.reference("project", Project)
-        if project_id is not None:
-            statement = statement.where(Sprint.project_id == project_id)
-        end_min, end_max = query.date("end_min"), query.date("end_max")
-        if end_min is not None:
-            statement = statement.where(Sprint.end >= end_min)
-        if end_max is not None:
-            statement = statement.where(Sprint.end <= end_max)
+    def filter(self, args, statement):
+        if args.get("project") is not None:
+            statement = statement.where(Sprint.project_id == args["project"])
+        if args.get("end_min") is not None:
+            statement = statement.where(Sprint.end >= args["end_min"])
+        if args.get("end_max") is not None:
+            statement = statement.where(Sprint.end <= args["end_max"])
         return statement
 
 

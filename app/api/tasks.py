@@ -1,18 +1,17 @@
 """Tasks: units of work, in a sprint or in the backlog, moving through four statuses."""
 
-import sqlalchemy as sa
 from flask_restx import Namespace, Resource
 
-from app import db
 from app.activity import of_task
 from app.api.activity import add_activity_route
 from app.api.common import commit_and_dump
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
+from app.api.listing import Choice, Flag, ListArgs, Ordering, Reference, Search, Username
 from app.api.resources import ModelItem, ModelList, item_doc, list_doc
 from app.auth import auth
 from app.errors import ApiError
 from app.links import link
-from app.models import STATUS_CHOICES_TEXT, Project, Sprint, Task, User
+from app.models import STATUS_CHOICES_TEXT, Project, Sprint, Status, Task
 from app.restore import ALREADY_THERE, restore_task
 from app.schemas import TaskSchema, task_schema
 
@@ -27,27 +26,24 @@ _links = links_field(
 task_model = model_from_schema(ns, "Task", task_schema, {"links": _links})
 task_patch_model = model_from_schema(ns, "TaskPatch", task_schema, {"links": _links}, partial=True)
 
-LIST_PARAMS = {
-    "project": {"description": "tasks of this project (id)", "type": "integer"},
-    "sprint": {"description": "tasks in this sprint (id)", "type": "integer"},
-    "status": {
-        "description": STATUS_CHOICES_TEXT,
-        "type": "integer",
-        "enum": [1, 2, 3, 4],
-    },
-    "assigned": {"description": "tasks assigned to this username", "type": "string"},
-    "backlog": {
-        "description": "true: only tasks without a sprint; false: only tasks in one",
-        "type": "boolean",
-    },
-    "search": {"description": "case-insensitive substring of the name or description", "type": "string"},
-    "ordering": {
-        "description": "name, order, started, due or completed; prefix - for descending (default: order, id)",
-        "type": "string",
-    },
-    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
-    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
-}
+
+class TaskListArgs(ListArgs):
+    project = Reference("tasks of this project (id)", Project)
+    sprint = Reference("tasks in this sprint (id)", Sprint)
+    status = Choice(STATUS_CHOICES_TEXT, [int(status) for status in Status])
+    assigned = Username("tasks assigned to this username")
+    backlog = Flag("true: only tasks without a sprint; false: only tasks in one")
+    search = Search("case-insensitive substring of the name or description", [Task.name, Task.description])
+    ordering = Ordering(
+        {
+            "name": Task.name,
+            "order": Task.order,
+            "started": Task.started,
+            "due": Task.due,
+            "completed": Task.completed,
+        },
+        default=[Task.order],
+    )
 
 
 class TaskResource:
@@ -59,39 +55,25 @@ class TaskResource:
 
 
 @ns.route("", endpoint="tasks")
-@list_doc(ns, "task", task_model, list_model(ns, "TaskList", task_model), LIST_PARAMS)
+@list_doc(ns, "task", task_model, list_model(ns, "TaskList", task_model), TaskListArgs.parameters())
 class TaskList(TaskResource, ModelList):
     """The tasks"""
 
-    ordering = {
-        "name": Task.name,
-        "order": Task.order,
-        "started": Task.started,
-        "due": Task.due,
-        "completed": Task.completed,
-    }
-    default_ordering = (Task.order,)
-    search_columns = (Task.name, Task.description)
+    args_schema = TaskListArgs()
 
-    def filter(self, query, statement):
-        project_id = query.reference("project", Project)
-        sprint_id = query.reference("sprint", Sprint)
-        status = query.integer("status", minimum=1, maximum=4)
-        username = query.text("assigned")
-        backlog = query.boolean("backlog")
-        if project_id is not None:
-            statement = statement.where(Task.project_id == project_id)
-        if sprint_id is not None:
-            statement = statement.where(Task.sprint_id == sprint_id)
-        if status is not None:
-            statement = statement.where(Task.status == status)
-        if username is not None:
-            user_id = db.session.scalar(sa.select(User.id).where(User.username == username))
-            if user_id is None:
-                query.fail("assigned", f'User "{username}" does not exist.')
-            statement = statement.where(Task.assigned_id == user_id)
-        if backlog is not None:
-            statement = statement.where(Task.sprint_id.is_(None) if backlog else Task.sprint_id.is_not(None))
+    def filter(self, args, statement):
+        for name, column in (
+            ("project", Task.project_id),
+            ("sprint", Task.sprint_id),
+            ("status", Task.status),
+        ):
+            if args.get(name) is not None:
+                statement = statement.where(column == args[name])
+        if args.get("assigned") is not None:
+            statement = statement.where(Task.assigned_id == args["assigned"])
+        if args.get("backlog") is not None:
+            backlog = Task.sprint_id.is_(None)
+            statement = statement.where(backlog if args["backlog"] else ~backlog)
         return statement
 
 

@@ -3,8 +3,9 @@
 import sqlalchemy as sa
 from flask_restx import Namespace, Resource
 
-from app.api.common import ListQuery
+from app.api import listing
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
+from app.api.listing import ListArgs, Ordering, Search
 from app.auth import auth, find_user
 from app.errors import ApiError
 from app.models import User
@@ -17,27 +18,25 @@ user_model = model_from_schema(
 )
 user_list_model = list_model(ns, "UserList", user_model)
 
-LIST_PARAMS = {
-    "search": {"description": "case-insensitive substring of the username", "type": "string"},
-    "ordering": {"description": "username; prefix - for descending", "type": "string"},
-    "page": {"description": "1-based page number", "type": "integer", "minimum": 1},
-    "page_size": {"description": "items per page: default 25, at most 100", "type": "integer", "minimum": 1},
-}
+
+class UserListArgs(ListArgs):
+    search = Search("case-insensitive substring of the username", [User.username])
+    ordering = Ordering({"username": User.username}, default=[User.username])
+
+
+user_list_args = UserListArgs()
 
 
 @ns.route("", endpoint="users")
 @ns.response(401, "Not authenticated", ERROR)
 class UserList(Resource):
-    @ns.doc(params=LIST_PARAMS)
+    @ns.doc(params=UserListArgs.parameters())
     @ns.response(200, "A page of users", user_list_model)
     @ns.response(400, "A query parameter is not valid", ERROR)
     @ns.response(404, "No such page", ERROR)
     def get(self):
         """List users"""
-        query = ListQuery()
-        statement = query.search(sa.select(User), User.username)
-        statement = query.ordering(statement, {"username": User.username}, [User.username], User.id)
-        return query.page(statement, user_schema)
+        return listing.run(sa.select(User), user_list_args, user_schema, tiebreak=User.id)
 
 
 @ns.route("/<string:username>", endpoint="user")
