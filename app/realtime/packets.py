@@ -66,10 +66,10 @@ class PacketGuard:
         finally:
             self.budget.forget(eio_sid)
 
-    def _close(self, eio_sid, why):
+    def _close(self, eio_sid, why, level=logging.WARNING):
         """Engine.IO's ``disconnect`` without its wait for the client to collect the close
         packet: a long-polling client that stopped polling would keep that wait forever."""
-        log.info("Closing socket %s: it %s", eio_sid, why)
+        log.log(level, "Closing socket %s: it %s", eio_sid, why)
         socket = self.eio.sockets.get(eio_sid)
         if socket is not None:
             socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
@@ -78,7 +78,7 @@ class PacketGuard:
     def _close_if_never_connected(self, eio_sid):
         self.eio.sleep(self.connect_timeout)
         if eio_sid in self.eio.sockets and not self.server.manager.sid_from_eio_sid(eio_sid, "/"):
-            self._close(eio_sid, f"had no connected socket after {self.connect_timeout:g} s")
+            self._close(eio_sid, f"had no connected socket after {self.connect_timeout:g} s", logging.INFO)
 
 
 def install(app, socketio):
