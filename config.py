@@ -65,6 +65,9 @@ class Config:
     # change events is built from it. Unset: responses link to the host they were asked
     # for, and links in change events (stored and broadcast) are paths only.
     PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
+    # Host names requests may name (Flask refuses others with 400), e.g. board.example.com.
+    # Unset: any host, except in production, where PUBLIC_URL's host is the one allowed.
+    TRUSTED_HOSTS = as_list(os.environ.get("TRUSTED_HOSTS")) or None
     # How often each process reads the change log when no wake-up message came.
     EVENT_POLL_INTERVAL = float(os.environ.get("EVENT_POLL_INTERVAL") or 1.0)
     # Changes older than this are pruned by `flask prune-events`; older `since` gets a resync.

@@ -2,6 +2,7 @@
 
 import logging
 import os
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -57,9 +58,10 @@ def create_app(config_class=None, **overrides):
     errors.register(app)
     security.register(app)
 
-    from app import api
+    from app import api, hosts
 
     api.init_app(app)
+    hosts.init_app(app)
 
     from app.health import bp as health_bp
 
@@ -87,6 +89,11 @@ def _fill_in_defaults(app):
         )
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_PREFIX']}:limits")
+    if app.config.get("PRODUCTION") and not app.config.get("TRUSTED_HOSTS"):
+        if app.config.get("PUBLIC_URL"):
+            app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["PUBLIC_URL"]).hostname]
+        else:
+            log.warning("Neither TRUSTED_HOSTS nor PUBLIC_URL is set: requests may name any host")
     if not app.config.get("SECRET_KEY"):
         log.warning("SECRET_KEY is not set: using a random key that changes on every start")
         app.config["SECRET_KEY"] = random_secret_key()

@@ -187,6 +187,14 @@ def register(app):
                     raise click.ClickException("The user or project changed meanwhile; try again.") from None
         click.echo(message)
 
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user_command(username):
+        """Stop a user from logging in; their tokens stop working and their sockets close at once."""
+        find_user(username).is_active = False
+        db.session.commit()
+        click.echo(f'Deactivated user "{username}".')
+
     @app.cli.command("create-project")
     @click.argument("name")
     @click.option("--admin", "admin_username", required=True, help="The username of its first admin.")
