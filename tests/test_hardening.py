@@ -619,15 +619,19 @@ def test_a_hint_flood_is_cut_without_delaying_other_sockets(server, live):
     # Meanwhile every write reached the other socket within a second.
     assert max(latencies) < 1.0, latencies
 
-    # Until then a burst of 20 and 10 a second went through, the rest was refused, and
-    # only what was accepted was relayed.
+    # Until then a burst of 20 and 10 a second went through and the rest was refused (the
+    # acks of the last ones are lost with the socket); only accepted hints were relayed.
     accepted = [ack for ack in acks if ack == {"ok": True}]
     refused = [ack for ack in acks if ack.get("ok") is False]
     assert len(accepted) + len(refused) == len(acks), acks[:5]
-    assert 0 < len(accepted) <= 20 + 10 * flood_seconds + 5, (len(accepted), flood_seconds)
     assert {ack["error"] for ack in refused} <= {"Too many hints; slow down."}
     time.sleep(0.5)
-    assert len(watcher.received("hint")) == len(accepted)
+    relayed = [hint for _, hint in watcher.received("hint") if hint["action"] == "dragstart"]
+    assert len(accepted) <= len(relayed) <= 20 + 10 * flood_seconds + 5, (
+        len(accepted),
+        len(relayed),
+        acks[:3],
+    )
     assert watcher.sio.connected and not watcher.disconnected.is_set()
 
     # The user is not locked out: a new socket's hints go through.
