@@ -107,7 +107,8 @@ export async function getAll(path) {
   return results;
 }
 
-function sameOrigin(url) {
+/** A link from an answer as a path on this origin, whatever host name the server saw. */
+export function sameOrigin(url) {
   const parsed = new URL(url, window.location.href);
   return parsed.pathname + parsed.search;
 }

@@ -103,13 +103,26 @@ export function clearFormErrors(form) {
 }
 
 let announceTimer = null;
-/** Say something in the polite live region (and show it briefly as a toast). */
-export function announce(message, kind = "info") {
+/**
+ * Say something in the polite live region (and show it briefly as a toast).
+ * `action` `{label, run}` adds a button to the toast (Undo, say); the toast then stays longer.
+ */
+export function announce(message, kind = "info", action = null) {
   const region = document.getElementById("announcer");
   clear(region);
   region.dataset.kind = kind;
   // A fresh text node in a fresh element, so that repeating a message is announced again.
-  region.append(el("p", { className: "toast", text: message }));
+  const toast = el("p", { className: "toast", text: message });
+  if (action) {
+    const button = el("button", { type: "button", className: "toast-action", text: action.label });
+    button.addEventListener("click", () => {
+      clear(region);
+      action.run();
+    });
+    toast.append(" ", button);
+  }
+  region.append(toast);
   clearTimeout(announceTimer);
-  announceTimer = setTimeout(() => clear(region), kind === "error" ? 8000 : 4000);
+  const lasts = action ? 10000 : kind === "error" ? 8000 : 4000;
+  announceTimer = setTimeout(() => clear(region), lasts);
 }

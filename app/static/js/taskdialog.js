@@ -3,8 +3,11 @@
 // It opens on the version shown on the board and fetches the current one (with
 // its ETag) straight away; saving sends only the fields the person changed, with
 // If-Match, so a change someone else saved meanwhile is never overwritten unseen.
-// On a board the person may only view, it opens read-only.
+// On a board the person may only view, it opens read-only. Below the form: the
+// task's comments and activity (./conversation/).
 
+import { ActivityList } from "./conversation/activity.js";
+import { CommentsPanel } from "./conversation/comments.js";
 import { formatLongDate } from "./dates.js";
 import { clear, clearFormErrors, el, showFormErrors } from "./dom.js";
 import { changedFields, COLUMNS, columnKeyOf, moveFields, sameTask } from "./model.js";
@@ -38,6 +41,12 @@ export class TaskDialog {
     this.deleteButton = this.form.querySelector('[data-action="delete"]');
     this.cancelButton = this.form.querySelector('.dialog-foot [data-action="close"]');
     this.readOnly = false;
+    this.activity = new ActivityList({
+      list: document.getElementById("task-activity"),
+      more: document.getElementById("task-activity-more"),
+      status: document.getElementById("task-activity-status"),
+    });
+    this.comments = new CommentsPanel({ onChanged: () => this.activity.refresh() });
 
     for (const button of this.form.querySelectorAll('[data-action="close"]')) {
       button.addEventListener("click", () => this.close());
@@ -57,6 +66,8 @@ export class TaskDialog {
       this.save();
     });
     this.dialog.addEventListener("close", () => {
+      this.comments.hide();
+      this.activity.reset();
       this.board = null;
       this.taskId = null;
       this.base = null;
@@ -80,6 +91,8 @@ export class TaskDialog {
     this.fill(task);
     this.dialog.showModal();
     this.fields.name.focus();
+    this.comments.show(board, taskId, board.sprint ? board.roleOf(board.sprint.project) : null);
+    this.activity.show(`/api/tasks/${taskId}/activity`);
     // The current version and its ETag, for a save that overwrites nothing unseen.
     const revision = board.store.revision(taskId);
     try {
@@ -219,9 +232,15 @@ export class TaskDialog {
     this.notice.hidden = !text;
   }
 
+  /** A live change of a comment: the open task's comments follow. */
+  commentChange(board, change) {
+    if (this.isOpen && board === this.board) this.comments.onChange(change);
+  }
+
   /** A live change reached the task being edited. */
   remoteChange(board, taskId, body, actor, action) {
     if (!this.isOpen || board !== this.board || taskId !== this.taskId) return;
+    this.activity.refresh();
     if (actor && actor === board.me && body && this.base && sameTask(body, this.base)) return;
     const who = actor || "Someone";
     if (!body) {

@@ -4,14 +4,19 @@
 // which live changes apply (pure), ./sync.js loading and following the board,
 // ./writes.js saving with ETags and conflicts, ./drag.js drag and drop,
 // ./hints.js the others' drags, ./view.js and ./card.js drawing it, ./chart.js
-// its burndown.
+// its burndown, ./filterbar.js its filters, ./feed.js its activity, ./outbox.js
+// changes made offline, ./undo.js undoing one's own moves and deletes.
 
 import { canWrite } from "../projects/list.js";
 import { BoardChart } from "./chart.js";
 import { BoardDrag } from "./drag.js";
+import { BoardFeed } from "./feed.js";
+import { FilterBar } from "./filterbar.js";
 import { RemoteHints } from "./hints.js";
+import { Outbox } from "./outbox.js";
 import { TaskStore } from "./store.js";
 import { BoardSync } from "./sync.js";
+import { BoardUndo } from "./undo.js";
 import { BoardView } from "./view.js";
 import { BoardWrites } from "./writes.js";
 
@@ -39,6 +44,10 @@ export class Board {
     this.store = new TaskStore(sprintId, { onExpire: () => this.render() });
     this.sync = new BoardSync(this);
     this.writes = new BoardWrites(this);
+    this.outbox = new Outbox(this);
+    this.undo = new BoardUndo(this);
+    this.filterBar = new FilterBar(this);
+    this.feed = new BoardFeed(this);
     this.hints = new RemoteHints(this);
     this.drag = new BoardDrag(this);
     this.view = new BoardView(this);
@@ -48,8 +57,14 @@ export class Board {
   start() {
     this.view.start();
     this.chart.start();
+    this.filterBar.start();
+    this.outbox.start();
+    this.feed.start();
     this.unlisten.push(
-      this.live.on("connect", () => this.sync.subscribe()),
+      this.live.on("connect", () => {
+        this.sync.subscribe();
+        this.outbox.flush();
+      }),
       this.live.on("disconnect", () => this.hints.clearAll()),
       this.live.on("change", (change) => this.sync.onChange(change)),
       this.live.on("hint", (hint) => this.hints.onHint(hint)),
@@ -70,6 +85,9 @@ export class Board {
     if (this.live.connected) this.live.unsubscribe(this.sprintId);
     this.view.stop();
     this.chart.stop();
+    this.filterBar.stop();
+    this.outbox.stop();
+    this.feed.stop();
   }
 
   /** The sprint has loaded (or loaded again): show it. */

@@ -43,6 +43,7 @@ export class BoardSync {
       if (/does not exist/.test(ack.error || "")) board.onGone(GONE);
       return;
     }
+    board.feed.seen(ack.seq, { live: false });
     if (since === null || ack.resync) await this.reload(ack.seq);
   }
 
@@ -89,6 +90,7 @@ export class BoardSync {
   onChange(change) {
     if (this.board.stopped || !isChange(change)) return;
     this.gate.saw(change.seq);
+    this.board.feed.seen(change.seq);
     if (this.loading) {
       this.buffered.push(change);
       return;
@@ -106,6 +108,10 @@ export class BoardSync {
       if (!onBoard) board.hints.clear(change.id);
       board.taskDialog.remoteChange(board, change.id, onBoard ? change.body : null, change.actor, change.action);
       return changed;
+    }
+    if (change.model === "comment") {
+      board.taskDialog.commentChange(board, change);
+      return false;
     }
     if (change.model === "sprint" && change.id === board.sprintId) {
       if (change.body === null) {

@@ -9,6 +9,7 @@ import { byOrder, COLUMNS, columnKeyOf, sprintName } from "../model.js";
 import { columnTotals, formatPoints, shortPoints } from "../points.js";
 import { addTaskControl } from "./addtask.js";
 import { Card, initials } from "./card.js";
+import { countText, matchesFilter } from "./filters.js";
 
 /** When a sprint runs, as the board's header says it on `now`. */
 export function sprintWhen(sprint, now) {
@@ -90,6 +91,7 @@ export class BoardView {
     for (const { add } of this.columns.values()) add.hidden = readOnly;
     this.editButton.hidden = readOnly;
     this.renderHeader();
+    this.board.filterBar.renderAssignees();
     this.renderColumns();
     this.renderPresence();
     this.board.chart.render();
@@ -105,18 +107,31 @@ export class BoardView {
     this.description.hidden = !sprint.description;
   }
 
+  /** The columns' tasks in order: `all` of them, and those `shown` by the filter. */
+  columnTasks() {
+    const { store, filterBar, me } = this.board;
+    const context = { me, today: today() };
+    const byColumn = new Map(COLUMNS.map((column) => [column.key, { all: [], shown: [] }]));
+    for (const task of [...store.tasks.values()].sort(byOrder)) {
+      const lists = byColumn.get(columnKeyOf(task));
+      lists.all.push(task);
+      if (!filterBar.filtering || matchesFilter(task, filterBar.filter, context)) lists.shown.push(task);
+    }
+    return byColumn;
+  }
+
   renderColumns() {
     const { board } = this;
-    const byColumn = new Map(COLUMNS.map((column) => [column.key, []]));
-    for (const task of board.store.tasks.values()) byColumn.get(columnKeyOf(task)).push(task);
+    const byColumn = this.columnTasks();
+    const shownIds = new Set([...byColumn.values()].flatMap(({ shown }) => shown.map((task) => task.id)));
     for (const [taskId, card] of this.cards) {
-      if (!board.store.tasks.has(taskId)) {
+      if (!shownIds.has(taskId)) {
         card.item.remove();
         this.cards.delete(taskId);
       }
     }
     for (const column of COLUMNS) {
-      const tasks = byColumn.get(column.key).sort(byOrder);
+      const { all, shown: tasks } = byColumn.get(column.key);
       const parts = this.columns.get(column.key);
       let previous = null;
       for (const task of tasks) {
@@ -134,16 +149,17 @@ export class BoardView {
         }
         previous = card;
       }
-      const figures = columnFigures(tasks);
+      const figures = columnFigures(all);
       parts.count.replaceChildren(
-        String(figures.count),
-        el("span", { className: "visually-hidden", text: figures.count === 1 ? " task" : " tasks" }),
+        countText(tasks.length, all.length, board.filterBar.filtering),
+        el("span", { className: "visually-hidden", text: all.length === 1 ? " task" : " tasks" }),
       );
       parts.points.textContent = figures.short || "";
       parts.points.title = figures.long;
       parts.points.hidden = figures.points === null;
       parts.section.dataset.points = figures.points === null ? "" : String(figures.points);
       parts.empty.hidden = tasks.length > 0;
+      parts.empty.textContent = all.length ? "No matching tasks" : "No tasks";
     }
   }
 

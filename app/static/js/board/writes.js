@@ -2,6 +2,8 @@
 // If-Match of the version the person saw. When that ETag is unknown (after a
 // list load or a remote change) the task is fetched first, and a server copy
 // that differs from what the person saw is a conflict, shown like a 412.
+// Offline, moves and edits wait in ./outbox.js; one's own moves and deletes can
+// be undone from their toast (./undo.js).
 
 import { api, ApiError, errorSentence } from "../api.js";
 import { chooseVersion } from "../conflict.js";
@@ -19,6 +21,7 @@ import {
   sameTask,
   stepTarget,
 } from "../model.js";
+import { QUEUED } from "./outbox.js";
 
 export class BoardWrites {
   constructor(board) {
@@ -67,12 +70,12 @@ export class BoardWrites {
     const changes = changedFields(task, target);
     if (!Object.keys(changes).length) return;
     const done = `Moved “${task.name}” to ${COLUMN_BY_KEY.get(columnKey).title}.`;
-    const saving = this.save(task, changes, { optimistic: true, done });
+    const saving = this.save(task, changes, { optimistic: true, done, undoable: true });
     // The card has moved already (optimistically); keep the keyboard on it.
     if (focus) this.board.focusCard(taskId);
     const saved = await saving;
     if (focus && document.activeElement === document.body) this.board.focusCard(taskId);
-    if (!saved || saved === KEPT_THEIRS) return;
+    if (!saved || saved === KEPT_THEIRS || saved === QUEUED) return;
     for (const [other, wanted] of renumber) {
       const current = other.id === taskId ? null : this.store.tasks.get(other.id);
       if (current && current.order !== wanted) await this.save(current, { order: wanted }, { quiet: true });
@@ -124,11 +127,16 @@ export class BoardWrites {
   /**
    * Save `changes` to the task the person saw as `base`, with If-Match. A newer
    * version on the server (412, or found before sending) goes to the person to
-   * decide. Resolves to the saved task, KEPT_THEIRS, or null (an error, shown).
-   * `form` shows validation errors beside its fields; otherwise they are announced.
+   * decide. Resolves to the saved task, KEPT_THEIRS, QUEUED (offline: it waits in
+   * the outbox), or null (an error, shown). `form` shows validation errors beside
+   * its fields; otherwise they are announced. `undoable` offers Undo on the toast;
+   * `sending` is the outbox sending what waited (it keeps it if still offline).
    */
-  async save(base, changes, { form = null, optimistic = false, done = null, quiet = false } = {}) {
+  async save(base, changes, settings = {}) {
+    const { form = null, optimistic = false, done = null, quiet = false, undoable = false, sending = false } = settings;
     const { id } = base;
+    const { outbox } = this.board;
+    if (!sending && outbox.offline) return outbox.add(base, changes);
     const options = { form, done, quiet, revision: this.store.revision(id) };
     let shown = null;
     if (optimistic) {
@@ -151,11 +159,13 @@ export class BoardWrites {
       this.store.remember(id, answer.etag, answer.body);
       this.store.setOverride(id, answer.body, false);
       this.board.render();
-      if (done && !quiet) announce(done);
+      if (done && !quiet && undoable) this.board.undo.offerMove(done, base, changes, answer.body, answer.etag);
+      else if (done && !quiet) announce(done);
       return answer.body;
     } catch (error) {
       restore();
       if (!(error instanceof ApiError)) throw error;
+      if (error.status === 0) return sending ? QUEUED : outbox.add(base, changes); // the server is out of reach
       if (error.status === 412) {
         const theirs = withoutMessage(error.body);
         this.store.remember(id, error.etag, theirs);
@@ -226,7 +236,7 @@ export class BoardWrites {
       if (theirs) return this.confirmRemoveAfterChange(base, theirs, etag, revision);
       await api.delete(`/api/tasks/${id}`, { ifMatch: etag });
       this.forget(id);
-      announce(`Deleted “${base.name}”.`);
+      this.board.undo.offerDelete(`Deleted “${base.name}”.`, base);
       return true;
     } catch (error) {
       if (error.status === 412) {
