@@ -9,8 +9,11 @@ Node's ``requestTimeout``; nginx's ``client_body_timeout`` is per read), before
 Flask or Engine.IO see the request, so no route can forget it:
 
 * too slow: ``408`` and the connection is closed;
-* larger than the limit (1 MB, or ``SOCKET_MAX_MESSAGE`` for Socket.IO's long-polling
-  POSTs): ``413`` at once, unread, and the connection is closed.
+* announced larger than the limit: left unread for the application to refuse
+  (Flask answers ``413`` in the one error shape, with the usual headers); for
+  Socket.IO's long-polling POSTs (``SOCKET_MAX_MESSAGE``), which Engine.IO would
+  drop without an answer, ``413`` here, and the connection is closed;
+* a chunked body that grows past the limit: ``413`` here, connection closed.
 
 Request *headers* are bounded by the server: gunicorn's async workers give each
 request's headers ``--keep-alive`` seconds (2 by default) to arrive.
@@ -98,7 +101,7 @@ class RequestGuard:
         except ValueError:
             return _answer(start_response, "400 Bad Request", "The Content-Length header is not a number.")
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if not length and not chunked:
+        if (not length and not chunked) or (length > limit and not socket_request):
             return self.wsgi_app(environ, start_response)
         too_large = f"The request body is larger than {_size(limit)}."
         if length > limit:

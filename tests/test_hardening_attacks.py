@@ -269,6 +269,16 @@ def test_a_flooding_socket_or_a_binary_packet_is_cut_and_refused_posts_are_answe
     for size in (70_000, 2_000_000):
         refused = requests.post(url, data="4" + "x" * size, timeout=5)
         assert refused.status_code == 413, refused.text
+    # A REST body over 1 MB is refused by the app, in its shape and with its headers.
+    too_large = requests.post(
+        server.url + "/api/token",
+        data=b"x" * (1024 * 1024 + 1),
+        headers={"Content-Type": "application/json", **client_address()},
+        timeout=10,
+    )
+    assert too_large.status_code == 413
+    assert too_large.json() == {"message": "The request body is larger than 1 MB."}
+    assert "Content-Security-Policy" in too_large.headers
 
     # The user is not locked out: a well-behaved socket connects and is answered.
     polite = raw_socket(server, token)
