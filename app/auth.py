@@ -109,8 +109,9 @@ def password_rejected():
 
 
 def token_for(value):
-    """The live API token with this value (its user loaded), or None."""
-    if not value:
+    """The live API token with this value (its user loaded), or None. Tokens are ASCII; anything
+    else (a socket's auth may carry any JSON string, lone surrogates included) is no token."""
+    if not value or not value.isascii():
         return None
     token = db.session.scalar(
         sa.select(Token).options(so.joinedload(Token.user)).where(Token.digest == Token.hash(value))

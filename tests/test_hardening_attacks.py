@@ -357,6 +357,18 @@ def test_malformed_text_and_pathological_json_are_400(server, path, body):
     )
 
 
+@pytest.mark.server
+def test_a_socket_token_that_is_not_text_is_refused_like_a_wrong_one(server):
+    ws = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    )
+    assert ws.recv().startswith("0")
+    ws.send('40{"token": "\\ud800"}')
+    answer = ws.recv()
+    assert answer.startswith("44") and json.loads(answer[2:]) == {"message": "A valid API token is required."}
+    ws.close()
+
+
 # --- 7. Proxy awareness ------------------------------------------------------------------
 
 
