@@ -9,7 +9,7 @@ from app.errors import handle_unexpected
 from app.links import link
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-tokens.throttle_basic_auth(bp)
+tokens.throttle_password_attempts(bp)
 
 
 class JsonErrorApi(Api):

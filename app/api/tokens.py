@@ -61,7 +61,7 @@ def _presents_no_password():
     return not _logging_in() and (authorization is None or authorization.type != "basic")
 
 
-def throttle_basic_auth(blueprint):
+def throttle_password_attempts(blueprint):
     """Throttle every password attempt on the API's routes, by username and by address:
     POST /api/token and HTTP Basic alike, so that no route lets a client guess without limit.
     Requests with a token are never throttled."""
