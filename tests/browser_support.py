@@ -85,7 +85,8 @@ def rest(server, team):
 @pytest.fixture
 def people(browser, server, team, expect):
     """``people("alice", sprint_id)`` → a signed-in page on that board, in a context of its own.
-    ``project=ID`` opens that project's sprints (``?project=ID``).
+    ``project=ID`` opens that project's sprints (``?project=ID``); ``search`` adds
+    more to the query string (``"assignee=me&q=login"``).
 
     Afterwards, no page may have hit an uncaught error or a Content-Security-Policy violation.
     """
@@ -103,13 +104,14 @@ def people(browser, server, team, expect):
             ),
         )
 
-    def open_board(username, sprint_id=None, viewport=DESKTOP, project=None):
+    def open_board(username, sprint_id=None, viewport=DESKTOP, project=None, search=""):
         context = browser.new_context(viewport=viewport)
         contexts.append(context)
         page = context.new_page()
         watch(page, username)
         page.set_default_timeout(STEP)
-        query = f"?project={project}" if project else ""
+        query = "&".join(part for part in (f"project={project}" if project else "", search) if part)
+        query = f"?{query}" if query else ""
         page.goto(server.url + "/" + query + (f"#/sprint/{sprint_id}" if sprint_id else ""))
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORDS[username])

@@ -127,7 +127,7 @@ export class CommentsPanel {
     const taskId = this.taskId;
     const result = await this.send(this.form, () => api.post(`/api/tasks/${taskId}/comments`, { body }));
     if (result && taskId === this.taskId) {
-      this.input.value = "";
+      if (this.input.value === body) this.input.value = ""; // not what was typed meanwhile
       this.comments.set(result.id, result);
       this.render();
       this.onChanged();
