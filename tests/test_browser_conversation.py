@@ -150,7 +150,12 @@ def test_a_move_is_undone_from_its_toast(people, rest, expect):
     expect(card(alice, "Move me back", "Not Started")).to_be_visible()
     expect(card(bob, "Move me back", "Not Started")).to_be_visible(timeout=LIVE)
     back = rest.wait_for_task(task["id"], lambda task: task["status"] == 1)
-    assert (back["order"], back["started"], back["completed"], back["sprint"]) == (2048, None, None, sprint["id"])
+    assert (back["order"], back["started"], back["completed"], back["sprint"]) == (
+        2048,
+        None,
+        None,
+        sprint["id"],
+    )
 
 
 def test_an_undo_is_refused_once_someone_else_changed_the_task(people, rest, server, expect):
@@ -165,7 +170,9 @@ def test_an_undo_is_refused_once_someone_else_changed_the_task(people, rest, ser
     expect(card(alice, "Contested by Bob", "In Progress")).to_be_visible(timeout=LIVE)
 
     undo(alice)
-    expect(alice.locator("#announcer")).to_contain_text("Cannot undo: someone changed “Contested” after your move")
+    expect(alice.locator("#announcer")).to_contain_text(
+        "Cannot undo: someone changed “Contested” after your move"
+    )
     alice.wait_for_timeout(300)
     after = rest.get_task(task["id"])
     assert (after["name"], after["status"]) == ("Contested by Bob", 2)
