@@ -4,8 +4,11 @@ to be checked here. Seq rules (``board/seq.js``), the tasks as shown
 (``board/store.js``), placement and ordering and changed-field diffs
 (``model.js``), drop positions (``board/drag.js``), today's burndown point
 (``burndown.js``), points (``points.js``), the header's dates and column
-figures (``board/view.js``), sprint groups and rules (``sprints/``), and the
-projects list with its roles and address (``projects/list.js``).
+figures (``board/view.js``), sprint groups and rules (``sprints/``), the
+projects list with its roles and address (``projects/list.js``), board filters
+(``board/filters.js``), links in comments (``conversation/text.js``), "since
+you were last here" (``conversation/since.js``), undo (``board/undo.js``) and
+waiting changes (``board/outbox.js``).
 """
 
 import pytest
@@ -547,3 +550,164 @@ def test_membership_changes_tell_me_i_lost_a_project_or_changed_role(units):
     assert renamed == {"changed": True} and apps == {"id": 2, "name": "Mobile", "role": "viewer"}
     assert lost == "Team" and gone is None
     assert roles == [False, True, False, True]
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+
+def test_a_filter_matches_assignee_text_and_overdue(units):
+    results = units(
+        ["board/filters.js"],
+        with_task("""({ matchesFilter, NO_FILTER }) => {
+          const context = { me: "alice", today: "2030-05-10" };
+          const tasks = [
+            task(1, { assigned: "alice", name: "Fix LOGIN" }),
+            task(2, { assigned: "bob", description: "the login page" }),
+            task(3, { due: "2030-05-09" }),
+            task(4, { due: "2030-05-09", status: 4 }),
+            task(5, { due: "2030-05-10", assigned: "alice" }),
+          ];
+          const matching = (filter) => tasks
+            .filter((item) => matchesFilter(item, { ...NO_FILTER, ...filter }, context))
+            .map((item) => item.id);
+          return [
+            matching({}),
+            matching({ assignee: "me" }),
+            matching({ assignee: "unassigned" }),
+            matching({ assignee: "bob" }),
+            matching({ text: "login" }),
+            matching({ overdue: true }),
+            matching({ assignee: "me", overdue: true }),
+          ];
+        }"""),
+    )
+    assert results == [[1, 2, 3, 4, 5], [1, 5], [3, 4], [2], [1, 2], [3], []]
+
+
+def test_a_filter_round_trips_through_the_address_and_keeps_its_other_parameters(units):
+    results = units(
+        ["board/filters.js"],
+        """({ parseFilter, searchWithFilter, isFiltering, countText, NO_FILTER }) => {
+          const filter = { assignee: "me", text: "fix & test", overdue: true };
+          const search = searchWithFilter("?project=3", filter);
+          return [
+            search,
+            parseFilter(search),
+            searchWithFilter(search, NO_FILTER),
+            parseFilter("?overdue=yes&assignee=%20bob%20"),
+            isFiltering(NO_FILTER),
+            isFiltering(parseFilter("?q=x")),
+            countText(3, 7, true),
+            countText(7, 7, false),
+          ];
+        }""",
+    )
+    assert results == [
+        "?project=3&assignee=me&q=fix+%26+test&overdue=1",
+        {"assignee": "me", "text": "fix & test", "overdue": True},
+        "?project=3",
+        {"assignee": "bob", "text": "", "overdue": False},
+        False,
+        True,
+        "3 of 7",
+        "7",
+    ]
+
+
+# -- comments, activity, undo, waiting changes -----------------------------------------------
+
+
+def test_only_http_addresses_become_links_and_the_rest_stays_text(units):
+    results = units(
+        ["conversation/text.js"],
+        """({ linkPieces, textWithLinks }) => {
+          const node = document.createElement("div");
+          node.append(textWithLinks("<b>x</b> https://a.example/p?q=1."));
+          return [
+            linkPieces("See https://example.com/a?b=1, then http://x.org/y)."),
+            linkPieces("javascript:alert(1) and data:text/html,hi and ftp://f.example"),
+            linkPieces("<script>alert(1)</script>\\nline two"),
+            linkPieces("https://"),
+            linkPieces(""),
+            [node.innerHTML, node.querySelector("a").rel],
+          ];
+        }""",
+    )
+    assert results == [
+        [
+            {"text": "See "},
+            {"text": "https://example.com/a?b=1", "href": "https://example.com/a?b=1"},
+            {"text": ", then "},
+            {"text": "http://x.org/y", "href": "http://x.org/y"},
+            {"text": ")."},
+        ],
+        [{"text": "javascript:alert(1) and data:text/html,hi and ftp://f.example"}],
+        [{"text": "<script>alert(1)</script>\nline two"}],
+        [{"text": "https://"}],
+        [],
+        [
+            '&lt;b&gt;x&lt;/b&gt; <a href="https://a.example/p?q=1" rel="noopener noreferrer" '
+            'target="_blank">https://a.example/p?q=1</a>.',
+            "noopener noreferrer",
+        ],
+    ]
+
+
+def test_entries_after_the_last_seq_seen_are_new_and_the_seq_is_kept_per_person_and_board(units):
+    results = units(
+        ["conversation/since.js"],
+        """({ splitSince, LastSeen }) => {
+          const entries = [{ seq: 9 }, { seq: 7 }, { seq: 5 }, { seq: 2 }];
+          const seqs = ({ fresh, older }) => [fresh.map((e) => e.seq), older.map((e) => e.seq)];
+          localStorage.clear();
+          const mine = new LastSeen(localStorage, "unit", 4);
+          const before = mine.read();
+          mine.write(12);
+          mine.write(10); // never goes back
+          const other = new LastSeen(localStorage, "unit", 5);
+          const someoneElse = new LastSeen(localStorage, "other", 4);
+          const kept = [mine.read(), other.read(), someoneElse.read()];
+          localStorage.clear();
+          const split = (seq) => seqs(splitSince(entries, seq));
+          return [split(5), split(null), split(9), before, kept];
+        }""",
+    )
+    assert results == [[[9, 7], [5, 2]], [[], [9, 7, 5, 2]], [[], [9, 7, 5, 2]], None, [12, None, None]]
+
+
+def test_undoing_a_move_sends_back_the_fields_it_changed(units):
+    results = units(
+        ["board/undo.js", "model.js"],
+        with_task("""({ previousFields }, { moveFields, changedFields }) => {
+          const before = task(1, { status: 2, started: "2030-01-02", order: 3072 });
+          const toDone = changedFields(before, { ...moveFields(before, "done", 7), order: 5000 });
+          const toBacklog = changedFields(before, moveFields(before, "backlog", 7));
+          return [toDone, previousFields(before, toDone), previousFields(before, toBacklog)];
+        }"""),
+    )
+    today = day()
+    assert results == [
+        {"status": 4, "completed": today, "order": 5000},
+        {"status": 2, "completed": None, "order": 3072},
+        {"sprint": 7, "status": 2, "started": "2030-01-02"},
+    ]
+
+
+def test_a_waiting_change_is_named_as_a_move_a_reorder_or_an_edit(units):
+    results = units(
+        ["board/outbox.js"],
+        with_task("""({ waitingLabel }) => {
+          return [
+            waitingLabel(task(1), { status: 3, started: "2030-01-01" }),
+            waitingLabel(task(1), { sprint: null }),
+            waitingLabel(task(1), { order: 5 }),
+            waitingLabel(task(1), { name: "New", due: "2030-01-01", order: 5 }),
+          ];
+        }"""),
+    )
+    assert results == [
+        "Move “Task 1” to Testing",
+        "Move “Task 1” to Backlog",
+        "Reorder “Task 1”",
+        "Edit “Task 1”: name, due date",
+    ]
