@@ -328,10 +328,13 @@ def test_a_pointer_below_a_cards_middle_drops_after_it(units):
         ["board/drag.js"],
         """({ indexAt }) => {
           const boxes = [{ top: 0, height: 100 }, { top: 110, height: 100 }, undefined];
-          return [10, 60, 170, 500].map((y) => indexAt(y, boxes)).concat(indexAt(500, []));
+          // A filtered column: the second and fourth cards are hidden.
+          const filtered = [{ top: 0, height: 100 }, undefined, { top: 110, height: 100 }, undefined];
+          return [10, 60, 170, 500].map((y) => indexAt(y, boxes)).concat(indexAt(500, []))
+            .concat([10, 60, 170].map((y) => indexAt(y, filtered)));
         }""",
     )
-    assert results == [0, 1, 2, 2, 0]
+    assert results == [0, 1, 2, 2, 0, 0, 1, 3]
 
 
 def test_todays_burndown_point_comes_from_the_boards_tasks_and_the_rest_from_the_history(units):

@@ -3,9 +3,17 @@
 
 import { el } from "../dom.js";
 
-/** The position among a column's cards (`boxes`, top to bottom) that a pointer at `y` points to. */
+/**
+ * The position among a column's cards (`boxes`, top to bottom) that a pointer at
+ * `y` points to: just after the last card whose middle it is below. Cards the
+ * filter hides have no box; they keep their place in the count.
+ */
 export function indexAt(y, boxes) {
-  return boxes.filter((box) => box && y > box.top + box.height / 2).length;
+  let index = 0;
+  boxes.forEach((box, position) => {
+    if (box && y > box.top + box.height / 2) index = position + 1;
+  });
+  return index;
 }
 
 export class BoardDrag {
@@ -76,7 +84,7 @@ export class BoardDrag {
   }
 
   showIndicator(columnKey, index) {
-    const before = this.otherCards(columnKey)[index];
+    const before = this.otherCards(columnKey).slice(index).find(Boolean); // the next card shown
     const list = this.board.view.columnList(columnKey);
     if (before) list.insertBefore(this.indicator, before);
     else list.append(this.indicator);
