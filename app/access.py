@@ -96,6 +96,13 @@ def get_or_404(model, object_id, lock=False, user_id=None):
     return obj, role
 
 
+def get_for_writing(model, object_id):
+    """``get_or_404`` with a row lock, refusing a viewer's write (403)."""
+    obj, role = get_or_404(model, object_id, lock=True)
+    require_writer(role)
+    return obj, role
+
+
 def with_roles(statement, user_id=None):
     """A select of projects, narrowed to the user's, each with its ``role`` filled in."""
     return statement.join(Membership, _membership_join(Project, _user_id(user_id))).options(

@@ -86,6 +86,18 @@ def _quoted(text):
     return f"“{text}”"
 
 
+SIMPLE_SENTENCES = {
+    ("task", "remove"): "deleted {name}",
+    ("comment", "add"): "commented on {name}",
+    ("comment", "update"): "edited a comment on {name}",
+    ("comment", "remove"): "deleted a comment on {name}",
+    ("sprint", "add"): "created the sprint {name}",
+    ("sprint", "remove"): "deleted the sprint {name}",
+    ("project", "add"): "created the project {name}",
+    ("project", "remove"): "deleted the project {name}",
+}
+
+
 class Sentence:
     """The one sentence that says what a logged change did."""
 
@@ -97,6 +109,9 @@ class Sentence:
         self.name = _quoted(event.label or "")
 
     def text(self):
+        key = (self.event.model, self.event.action)
+        if key in SIMPLE_SENTENCES:
+            return f"{self.who} {SIMPLE_SENTENCES[key].format(name=self.name)}."
         build = getattr(self, f"_{self.event.model}_{self.event.action}", None)
         return f"{self.who} {build() if build else self._generic()}."
 
@@ -112,9 +127,6 @@ class Sentence:
         if (self.event.details or {}).get("restored"):
             return f"restored {self.name}"
         return f"added {self.name}"
-
-    def _task_remove(self):
-        return f"deleted {self.name}"
 
     def _task_update(self):
         clauses = []
@@ -152,33 +164,8 @@ class Sentence:
             return "".join(clauses)
         return ", ".join(clauses[:-1]) + " and " + clauses[-1]
 
-    # Comments
-
-    def _comment_add(self):
-        return f"commented on {self.name}"
-
-    def _comment_update(self):
-        return f"edited a comment on {self.name}"
-
-    def _comment_remove(self):
-        return f"deleted a comment on {self.name}"
-
-    # Sprints and projects
-
-    def _sprint_add(self):
-        return f"created the sprint {self.name}"
-
-    def _sprint_remove(self):
-        return f"deleted the sprint {self.name}"
-
     def _sprint_update(self):
         return self._settings_update("sprint")
-
-    def _project_add(self):
-        return f"created the project {self.name}"
-
-    def _project_remove(self):
-        return f"deleted the project {self.name}"
 
     def _project_update(self):
         return self._settings_update("project")

@@ -112,6 +112,27 @@ def not_blank_max_length(limit):
     )
 
 
+class Links(fields.Function):
+    """The ``links`` object: name -> (endpoint, {URL argument: attribute, dotted}). A link
+    whose attribute is None (a task without a sprint) is null."""
+
+    def __init__(self, spec):
+        super().__init__(serialize=lambda obj: {name: _link(obj, *target) for name, target in spec.items()})
+        self.dump_only = True
+
+
+def _link(obj, endpoint, arguments):
+    values = {}
+    for argument, path in arguments.items():
+        value = obj
+        for name in path.split("."):
+            value = getattr(value, name, None)
+        if value is None:
+            return None
+        values[argument] = value
+    return link(endpoint, **values)
+
+
 class ModelSchema(Schema):
     """Base for the model schemas.
 
@@ -195,16 +216,15 @@ class SprintSchema(ProjectPart, ModelSchema):
     description = Text()
     start = IsoDate()
     end = IsoDate(required=True)
-    links = fields.Method("get_links", dump_only=True)
-
-    def get_links(self, sprint):
-        return {
-            "self": link("api.sprint", sprint_id=sprint.id),
-            "tasks": link("api.tasks", sprint=sprint.id),
-            "project": link("api.project", project_id=sprint.project_id),
-            "burndown": link("api.sprint_burndown", sprint_id=sprint.id),
-            "activity": link("api.sprint_activity", sprint_id=sprint.id),
+    links = Links(
+        {
+            "self": ("api.sprint", {"sprint_id": "id"}),
+            "tasks": ("api.tasks", {"sprint": "id"}),
+            "project": ("api.project", {"project_id": "project_id"}),
+            "burndown": ("api.sprint_burndown", {"sprint_id": "id"}),
+            "activity": ("api.sprint_activity", {"sprint_id": "id"}),
         }
+    )
 
     @validates_schema(skip_on_field_errors=True)
     def validate_project_and_dates(self, data, **kwargs):
@@ -250,22 +270,19 @@ class TaskSchema(ProjectPart, ModelSchema):
     started = IsoDate(allow_none=True)
     due = IsoDate(allow_none=True)
     completed = IsoDate(allow_none=True)
-    links = fields.Method("get_links", dump_only=True)
+    links = Links(
+        {
+            "self": ("api.task", {"task_id": "id"}),
+            "sprint": ("api.sprint", {"sprint_id": "sprint_id"}),
+            "assigned": ("api.user", {"username": "assigned.username"}),
+            "project": ("api.project", {"project_id": "project_id"}),
+            "comments": ("api.task_comments", {"task_id": "id"}),
+            "activity": ("api.task_activity", {"task_id": "id"}),
+        }
+    )
 
     def get_status_display(self, task):
         return STATUS_LABELS.get(task.status, "")
-
-    def get_links(self, task):
-        return {
-            "self": link("api.task", task_id=task.id),
-            "sprint": link("api.sprint", sprint_id=task.sprint_id) if task.sprint_id is not None else None,
-            "assigned": (
-                link("api.user", username=task.assigned.username) if task.assigned is not None else None
-            ),
-            "project": link("api.project", project_id=task.project_id),
-            "comments": link("api.task_comments", task_id=task.id),
-            "activity": link("api.task_activity", task_id=task.id),
-        }
 
     @validates_schema(skip_on_field_errors=True)
     def validate_references(self, data, **kwargs):
@@ -347,13 +364,12 @@ class UserSchema(ModelSchema):
     username = fields.String(dump_only=True)
     full_name = fields.String(dump_only=True)
     is_active = fields.Boolean(dump_only=True)
-    links = fields.Method("get_links", dump_only=True)
-
-    def get_links(self, user):
-        return {
-            "self": link("api.user", username=user.username),
-            "tasks": link("api.tasks", assigned=user.username),
+    links = Links(
+        {
+            "self": ("api.user", {"username": "username"}),
+            "tasks": ("api.tasks", {"assigned": "username"}),
         }
+    )
 
 
 ROLE_CHOICES = [role.value for role in Role]
@@ -364,22 +380,21 @@ class ProjectSchema(ModelSchema):
     name = Text(required=True, validate=not_blank_max_length(100))
     description = Text()
     role = fields.Method("get_role", dump_only=True)
-    links = fields.Method("get_links", dump_only=True)
+    links = Links(
+        {
+            "self": ("api.project", {"project_id": "id"}),
+            "sprints": ("api.sprints", {"project": "id"}),
+            "tasks": ("api.tasks", {"project": "id"}),
+            "members": ("api.members", {"project_id": "id"}),
+            "activity": ("api.project_activity", {"project_id": "id"}),
+            "velocity": ("api.project_velocity", {"project_id": "id"}),
+        }
+    )
 
     def get_role(self, project):
         """The caller's role: loaded with the project by ``access``, else looked up (after a write)."""
         role = project.role or access.role_in(project.id)
         return None if role is None else str(role)
-
-    def get_links(self, project):
-        return {
-            "self": link("api.project", project_id=project.id),
-            "sprints": link("api.sprints", project=project.id),
-            "tasks": link("api.tasks", project=project.id),
-            "members": link("api.members", project_id=project.id),
-            "activity": link("api.project_activity", project_id=project.id),
-            "velocity": link("api.project_velocity", project_id=project.id),
-        }
 
     @validates_schema(skip_on_field_errors=True)
     def validate_name(self, data, **kwargs):
@@ -400,14 +415,13 @@ class CommentSchema(ModelSchema):
     body = Text(required=True, validate=not_blank_max_length(COMMENT_LENGTH))
     created = fields.AwareDateTime(dump_only=True)
     edited = fields.AwareDateTime(dump_only=True, allow_none=True)
-    links = fields.Method("get_links", dump_only=True)
-
-    def get_links(self, comment):
-        return {
-            "self": link("api.comment", comment_id=comment.id),
-            "task": link("api.task", task_id=comment.task_id),
-            "author": link("api.user", username=comment.author.username) if comment.author else None,
+    links = Links(
+        {
+            "self": ("api.comment", {"comment_id": "id"}),
+            "task": ("api.task", {"task_id": "task_id"}),
+            "author": ("api.user", {"username": "author.username"}),
         }
+    )
 
     @validates_schema(skip_on_field_errors=True)
     def validate_body(self, data, **kwargs):
@@ -424,7 +438,7 @@ class MemberSchema(Schema):
     username = fields.Function(lambda membership: membership.user.username)
     full_name = fields.Function(lambda membership: membership.user.full_name)
     role = fields.String()
-    links = fields.Function(lambda membership: {"user": link("api.user", username=membership.user.username)})
+    links = Links({"user": ("api.user", {"username": "user.username"})})
 
 
 class RoleRequestSchema(ModelSchema):

@@ -1,4 +1,5 @@
-"""Activity lists of tasks, sprints and projects: the change log, newest first."""
+"""Read-only views of one object: its activity (the change log, newest first), and
+whatever else a namespace shows about it (a sprint's burndown, a project's velocity)."""
 
 from flask_restx import Resource
 from flask_restx import fields as rx
@@ -6,8 +7,31 @@ from flask_restx import fields as rx
 from app import access
 from app.activity import activity_view, entries
 from app.api import listing
-from app.api.docs import ERROR, list_model
+from app.api.docs import ERROR, list_model, nullable
 from app.api.listing import ListArgs, Moment
+from app.api.resources import object_route, responses
+
+
+def add_view_route(ns, model, id_arg, path, endpoint, summary, response, view, params=None):
+    """Route ``GET /<id>/<path>`` on ``ns``: ``view(obj)`` for an object the caller can see.
+
+    ``response`` is the 200 answer's ``(200, description, model)``.
+    """
+    noun = model.__name__.lower()
+
+    @object_route(ns, f"/<int:{id_arg}>/{path}", endpoint, f"No such {noun}", **{id_arg: f"The {noun}'s id"})
+    class View(Resource):
+        @ns.doc(
+            params=params or {},
+            description=summary,
+            **responses(response, *([(400, "A query parameter is not valid", ERROR)] if params else [])),
+        )
+        def get(self, **ids):
+            obj, _ = access.get_or_404(model, ids[id_arg])
+            return view(obj)
+
+    View.__name__ = f"{model.__name__}{path.title()}"
+    return View
 
 
 class ActivityArgs(ListArgs):
@@ -18,37 +42,37 @@ activity_args = ActivityArgs()
 
 
 def add_activity_route(ns, model, id_arg, endpoint, scope):
-    """Route ``/<id>/activity`` on ``ns``: the activity of one ``model`` object, as ``scope`` selects it."""
-    noun = model.__name__.lower()
+    """Route ``GET /<id>/activity`` on ``ns``: the entries of the log that ``scope(obj)`` selects."""
     entry_model = ns.model(
         f"{model.__name__}ActivityEntry",
         {
             "seq": rx.Integer(required=True),
             "at": rx.DateTime(required=True),
-            "actor": rx.String(description="username; null for changes made by scripts"),
+            "actor": nullable(rx.String)(
+                required=True, description="username; null for changes made by scripts"
+            ),
             "model": rx.String(required=True, enum=["project", "member", "sprint", "task", "comment"]),
             "id": rx.Integer(required=True),
             "action": rx.String(required=True, enum=["add", "update", "remove"]),
             "summary": rx.String(required=True, description="one sentence saying what happened"),
-            "changes": rx.Raw(description="for an update: field → [old, new], only the fields that changed"),
+            "changes": nullable(rx.Raw)(
+                required=True, description="for an update: field → [old, new], only the fields that changed"
+            ),
         },
     )
 
-    @ns.route(f"/<int:{id_arg}>/activity", endpoint=endpoint)
-    @ns.param(id_arg, f"The {noun}'s id")
-    @ns.response(401, "Not authenticated", ERROR)
-    @ns.response(404, f"No such {noun}", ERROR)
-    class Activity(Resource):
-        @ns.doc(params=ActivityArgs.parameters())
-        @ns.response(
-            200, "A page of entries, newest first", list_model(ns, f"{model.__name__}Activity", entry_model)
-        )
-        @ns.response(400, "A query parameter is not valid", ERROR)
-        def get(self, **ids):
-            obj, _ = access.get_or_404(model, ids[id_arg])
-            args = listing.parse(activity_args)
-            return listing.page(entries(scope(obj), args.get("since")), activity_view, args)
+    def view(obj):
+        args = listing.parse(activity_args)
+        return listing.page(entries(scope(obj), args.get("since")), activity_view, args)
 
-    Activity.get.__doc__ = f"What happened to the {noun}, newest first, from the change log"
-    Activity.__name__ = f"{model.__name__}Activity"
-    return Activity
+    return add_view_route(
+        ns,
+        model,
+        id_arg,
+        "activity",
+        endpoint,
+        f"What happened to the {model.__name__.lower()}, newest first, from the change log",
+        (200, "A page of entries, newest first", list_model(ns, f"{model.__name__}Activity", entry_model)),
+        view,
+        params=ActivityArgs.parameters(),
+    )

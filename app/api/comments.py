@@ -8,6 +8,7 @@ from app.api import listing
 from app.api.common import commit_and_dump, json_body, validated
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
 from app.api.listing import ListArgs, page_only
+from app.api.resources import object_route, responses
 from app.auth import auth, current_user
 from app.errors import ApiError
 from app.links import link
@@ -20,7 +21,7 @@ comment_model = model_from_schema(
     ns,
     "Comment",
     comment_schema,
-    {"links": links_field(ns, "CommentLinks", ["self", "task", "author"], nullable=("author",))},
+    {"links": links_field(ns, "CommentLinks", ["self", "task", "author"], optional=("author",))},
 )
 comment_list_model = list_model(ns, "CommentList", comment_model)
 comment_body_model = ns.model("CommentBody", {"body": comment_model["body"]}, strict=True)
@@ -29,10 +30,7 @@ AUTHOR_ONLY = "Only the author can edit a comment."
 AUTHOR_OR_ADMIN = "Only the author or a project admin can delete a comment."
 
 
-@ns.route("tasks/<int:task_id>/comments", endpoint="task_comments")
-@ns.param("task_id", "The task's id")
-@ns.response(401, "Not authenticated", ERROR)
-@ns.response(404, "No such task", ERROR)
+@object_route(ns, "tasks/<int:task_id>/comments", "task_comments", "No such task", task_id="The task's id")
 class TaskComments(Resource):
     @ns.doc(params=ListArgs.parameters())
     @ns.response(200, "A page of the task's comments, oldest first", comment_list_model)
@@ -43,14 +41,17 @@ class TaskComments(Resource):
         statement = sa.select(Comment).where(Comment.task_id == task_id).order_by(Comment.id)
         return listing.run(statement, page_only, comment_schema)
 
-    @ns.expect(comment_body_model)
-    @ns.response(201, "Added", comment_model)
-    @ns.response(400, "Invalid input", ERROR)
-    @ns.response(403, "Viewers cannot comment", ERROR)
+    @ns.doc(
+        expect=[comment_body_model],
+        **responses(
+            (201, "Added", comment_model),
+            (400, "Invalid input", ERROR),
+            (403, "Viewers cannot comment", ERROR),
+        ),
+    )
     def post(self, task_id):
         """Comment on a task (members and admins)"""
-        task, role = access.get_or_404(Task, task_id, lock=True)
-        access.require_writer(role)
+        task, _ = access.get_for_writing(Task, task_id)
         data = validated(CommentSchema, json_body())
         comment = Comment(task=task, project_id=task.project_id, author=current_user(), body=data["body"])
         db.session.add(comment)
@@ -58,10 +59,7 @@ class TaskComments(Resource):
         return body, 201, {"Location": link("api.comment", comment_id=body["id"])}
 
 
-@ns.route("comments/<int:comment_id>", endpoint="comment")
-@ns.param("comment_id", "The comment's id")
-@ns.response(401, "Not authenticated", ERROR)
-@ns.response(404, "No such comment", ERROR)
+@object_route(ns, "comments/<int:comment_id>", "comment", "No such comment", comment_id="The comment's id")
 class CommentItem(Resource):
     @ns.response(200, "The comment", comment_model)
     def get(self, comment_id):
@@ -69,14 +67,17 @@ class CommentItem(Resource):
         comment, _ = access.get_or_404(Comment, comment_id)
         return comment_schema.dump(comment)
 
-    @ns.expect(comment_body_model)
-    @ns.response(200, "Edited", comment_model)
-    @ns.response(400, "Invalid input", ERROR)
-    @ns.response(403, "Only the author edits a comment", ERROR)
+    @ns.doc(
+        expect=[comment_body_model],
+        **responses(
+            (200, "Edited", comment_model),
+            (400, "Invalid input", ERROR),
+            (403, "Only the author edits a comment", ERROR),
+        ),
+    )
     def patch(self, comment_id):
         """Edit a comment (its author only)"""
-        comment, role = access.get_or_404(Comment, comment_id, lock=True)
-        access.require_writer(role)
+        comment, _ = access.get_for_writing(Comment, comment_id)
         if comment.author_id != current_user().id:
             raise ApiError(403, AUTHOR_ONLY)
         data = validated(CommentSchema, json_body(), instance=comment, partial=True)
@@ -90,8 +91,7 @@ class CommentItem(Resource):
     @ns.response(403, "Only the author or an admin deletes a comment", ERROR)
     def delete(self, comment_id):
         """Delete a comment (its author, or a project admin)"""
-        comment, role = access.get_or_404(Comment, comment_id, lock=True)
-        access.require_writer(role)
+        comment, role = access.get_for_writing(Comment, comment_id)
         if comment.author_id != current_user().id and role != Role.ADMIN:
             raise ApiError(403, AUTHOR_OR_ADMIN)
         db.session.delete(comment)

@@ -13,7 +13,8 @@ class _Nullable:
         return schema
 
 
-def _nullable(field_class):
+def nullable(field_class):
+    """``field_class`` that may also be null (``x-nullable``)."""
     return type(f"Nullable{field_class.__name__}", (_Nullable, field_class), {})
 
 
@@ -48,7 +49,7 @@ def _restx_field(field, partial):
     # A custom field may name its OpenAPI type and range (``openapi_type``, ``openapi_range``).
     field_class = getattr(rx, getattr(field, "openapi_type", ""), field_class)
     if field.allow_none:
-        field_class = _nullable(field_class)
+        field_class = nullable(field_class)
     options = {
         "required": bool(field.required and not partial and not field.dump_only),
         "readonly": field.dump_only or None,
@@ -96,12 +97,12 @@ def stale_model(ns, name, item_model):
     )
 
 
-def links_field(ns, name, link_names, nullable=()):
-    """The ``links`` object: absolute URLs, some null when there is nothing to link to."""
+def links_field(ns, name, link_names, optional=()):
+    """The ``links`` object: absolute URLs, ``optional`` ones null when there is nothing to link to."""
     model = ns.model(
         name,
         {
-            link: (_nullable(rx.String) if link in nullable else rx.String)(
+            link: (nullable(rx.String) if link in optional else rx.String)(
                 readonly=True, description="absolute URL"
             )
             for link in link_names
@@ -115,8 +116,8 @@ def list_model(ns, name, item_model):
         name,
         {
             "count": rx.Integer(required=True, min=0),
-            "next": _nullable(rx.String)(required=True, description="URL of the next page"),
-            "previous": _nullable(rx.String)(required=True, description="URL of the previous page"),
+            "next": nullable(rx.String)(required=True, description="URL of the next page"),
+            "previous": nullable(rx.String)(required=True, description="URL of the previous page"),
             "results": rx.List(rx.Nested(item_model), required=True),
         },
     )

@@ -8,11 +8,11 @@ from flask_restx import fields as rx
 from app import access, db, planning
 from app.activity import of_project
 from app.api import listing
-from app.api.activity import add_activity_route
+from app.api.activity import add_activity_route, add_view_route
 from app.api.common import commit_and_dump, json_body, validated
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
 from app.api.listing import ListArgs, Ordering, Search, page_only
-from app.api.resources import ModelItem, ModelList, item_doc, list_doc
+from app.api.resources import ModelItem, ModelList, item_route, list_route, model_resource, object_route
 from app.auth import auth, current_user, find_user
 from app.errors import ApiError
 from app.links import link
@@ -47,17 +47,10 @@ IN_USE = "This project still has sprints or tasks: delete them first."
 NOT_A_MEMBER = 'User "{}" is not a member of this project.'
 
 
-class ProjectResource:
-    model = Project
-    schema_class = ProjectSchema
-    schema = project_schema
-    item_endpoint = "api.project"
-    id_arg = "project_id"
-    conflict_errors = {"name": [PROJECT_NAME_TAKEN]}
+ProjectResource = model_resource(Project, ProjectSchema, project_schema, {"name": [PROJECT_NAME_TAKEN]})
 
 
-@ns.route("", endpoint="projects")
-@list_doc(
+@list_route(
     ns, "project", project_model, list_model(ns, "ProjectList", project_model), ProjectListArgs.parameters()
 )
 class ProjectList(ProjectResource, ModelList):
@@ -79,9 +72,7 @@ class ProjectList(ProjectResource, ModelList):
         return body, 201, {"ETag": etag, "Location": link(self.item_endpoint, project_id=body["id"])}
 
 
-@ns.route("/<int:project_id>", endpoint="project")
-@ns.param("project_id", "The project's id")
-@item_doc(ns, "project", project_model, project_patch_model, delete_conflict=IN_USE)
+@item_route(ns, "project", project_model, project_patch_model, delete_conflict=IN_USE)
 class ProjectItem(ProjectResource, ModelItem):
     """One project: members read it, admins change it"""
 
@@ -123,10 +114,7 @@ def _is_last_admin(membership):
     return admins <= 1
 
 
-@ns.route("/<int:project_id>/members", endpoint="members")
-@ns.param("project_id", "The project's id")
-@ns.response(401, "Not authenticated", ERROR)
-@ns.response(404, "No such project", ERROR)
+@object_route(ns, "/<int:project_id>/members", "members", "No such project", project_id="The project's id")
 class MemberList(Resource):
     @ns.doc(params=ListArgs.parameters())
     @ns.response(
@@ -145,12 +133,15 @@ class MemberList(Resource):
         return listing.run(statement, page_only, member_schema)
 
 
-@ns.route("/<int:project_id>/members/<string:username>", endpoint="member")
-@ns.param("project_id", "The project's id")
-@ns.param("username", "The member's username")
-@ns.response(401, "Not authenticated", ERROR)
+@object_route(
+    ns,
+    "/<int:project_id>/members/<string:username>",
+    "member",
+    "No such project, user or member",
+    project_id="The project's id",
+    username="The member's username",
+)
 @ns.response(403, "Not allowed: only admins manage members", ERROR)
-@ns.response(404, "No such project, user or member", ERROR)
 class MemberItem(Resource):
     @ns.expect(role_model)
     @ns.response(200, "The member's role changed", member_model)
@@ -218,16 +209,16 @@ velocity_model = ns.model(
 )
 
 
-@ns.route("/<int:project_id>/velocity", endpoint="project_velocity")
-@ns.param("project_id", "The project's id")
-@ns.response(401, "Not authenticated", ERROR)
-@ns.response(404, "No such project", ERROR)
-class ProjectVelocity(Resource):
-    @ns.response(200, "The last six ended sprints, oldest first", velocity_model)
-    def get(self, project_id):
-        """Committed and completed work of the project's last six ended sprints, from the change log"""
-        access.get_or_404(Project, project_id)
-        return planning.velocity(project_id)
+add_view_route(
+    ns,
+    Project,
+    "project_id",
+    "velocity",
+    "project_velocity",
+    "Committed and completed work of the project's last six ended sprints, from the change log",
+    (200, "The last six ended sprints, oldest first", velocity_model),
+    lambda project: planning.velocity(project.id),
+)
 
 
 add_activity_route(ns, Project, "project_id", "project_activity", of_project)

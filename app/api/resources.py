@@ -35,6 +35,34 @@ class ModelResource(Resource):
         return validated(self.schema_class, data, instance=instance, partial=partial)
 
 
+def model_resource(model, schema_class, schema, conflict_errors=None):
+    """The settings of a model's list and item resources, as a mixin."""
+    name = model.__name__.lower()
+    settings = {
+        "model": model,
+        "schema_class": schema_class,
+        "schema": schema,
+        "item_endpoint": f"api.{name}",
+        "id_arg": f"{name}_id",
+        "conflict_errors": conflict_errors,
+    }
+    return type(f"{model.__name__}Resource", (), settings)
+
+
+def object_route(ns, path, endpoint, missing, **params):
+    """Route a resource about one object: ``params`` (URL argument -> description) and the
+    401 and 404 answers (``missing`` describes the 404) documented."""
+
+    def decorate(resource):
+        for name, description in params.items():
+            resource = ns.param(name, description)(resource)
+        resource = ns.response(401, "Not authenticated", ERROR)(resource)
+        resource = ns.response(404, missing, ERROR)(resource)
+        return ns.route(path, endpoint=endpoint)(resource)
+
+    return decorate
+
+
 class ModelList(ModelResource):
     args_schema = None  # a listing.ListArgs schema: this list's query parameters
 
@@ -122,7 +150,7 @@ IF_NONE_MATCH = {
 }
 
 
-def _responses(*entries):
+def responses(*entries):
     """``(code, text, model)`` or ``(code, text, model, headers)`` entries as restx responses."""
     responses = {}
     for code, text, model, *headers in entries:
@@ -138,14 +166,14 @@ BODY_ERRORS = [
 ]
 
 
-def list_doc(ns, noun, item_model, list_model, params):
-    """The OpenAPI description of a writable list resource."""
+def list_route(ns, noun, item_model, list_model, params):
+    """Route a writable list resource at ``""`` (endpoint ``<noun>s``), with its OpenAPI description."""
     common = [(401, "Not authenticated", ERROR)]
-    return ns.doc(
+    documented = ns.doc(
         get={
             "params": params,
             "description": f"List {noun}s, a page at a time.",
-            **_responses(
+            **responses(
                 (200, f"A page of {noun}s", list_model),
                 (400, "A query parameter is not valid", ERROR),
                 (404, "No such page", ERROR),
@@ -155,38 +183,47 @@ def list_doc(ns, noun, item_model, list_model, params):
         post={
             "expect": [item_model],
             "description": f"Create a {noun}.",
-            **_responses((201, "Created", item_model, {**ETAG, **LOCATION}), *BODY_ERRORS, *common),
+            **responses((201, "Created", item_model, {**ETAG, **LOCATION}), *BODY_ERRORS, *common),
         },
     )
+    return lambda resource: ns.route("", endpoint=f"{noun}s")(documented(resource))
 
 
-def item_doc(ns, noun, item_model, patch_model, delete_conflict=None):
-    """The OpenAPI description of a writable item resource."""
+def item_route(ns, noun, item_model, patch_model, delete_conflict=None):
+    """Route a writable item resource at ``/<int:<noun>_id>`` (endpoint ``<noun>``), with its
+    OpenAPI description."""
     common = [(401, "Not authenticated", ERROR), (404, f"No such {noun}", ERROR)]
     current = stale_model(ns, f"{item_model.name}Stale", item_model)
     stale = (412, f"If-Match no longer matches: the current {noun}, and a message", current, ETAG)
     delete_errors = [(409, delete_conflict, ERROR)] if delete_conflict else []
-    return ns.doc(
+    documented = ns.doc(
         get={
             "params": IF_NONE_MATCH,
             "description": f"Get a {noun}.",
-            **_responses((200, f"The {noun}", item_model, ETAG), (304, "Not modified", None, ETAG), *common),
+            **responses((200, f"The {noun}", item_model, ETAG), (304, "Not modified", None, ETAG), *common),
         },
         put={
             "params": IF_MATCH,
             "expect": [item_model],
             "description": f"Replace a {noun}.",
-            **_responses((200, "Updated", item_model, ETAG), stale, *BODY_ERRORS, *common),
+            **responses((200, "Updated", item_model, ETAG), stale, *BODY_ERRORS, *common),
         },
         patch={
             "params": IF_MATCH,
             "expect": [patch_model],
             "description": f"Change some fields of a {noun}.",
-            **_responses((200, "Updated", item_model, ETAG), stale, *BODY_ERRORS, *common),
+            **responses((200, "Updated", item_model, ETAG), stale, *BODY_ERRORS, *common),
         },
         delete={
             "params": IF_MATCH,
             "description": f"Delete a {noun}.",
-            **_responses((204, "Deleted", None), stale, BODY_ERRORS[1], *delete_errors, *common),
+            **responses((204, "Deleted", None), stale, BODY_ERRORS[1], *delete_errors, *common),
         },
     )
+    id_arg = f"{noun}_id"
+
+    def route(resource):
+        resource = ns.param(id_arg, f"The {noun}'s id")(documented(resource))
+        return ns.route(f"/<int:{id_arg}>", endpoint=noun)(resource)
+
+    return route

@@ -1,15 +1,15 @@
 """Sprints: fixed periods of work, each ending on its own date."""
 
 import sqlalchemy as sa
-from flask_restx import Namespace, Resource
+from flask_restx import Namespace
 from flask_restx import fields as rx
 
-from app import access, db, planning
+from app import db, planning
 from app.activity import of_sprint
-from app.api.activity import add_activity_route
-from app.api.docs import ERROR, links_field, list_model, model_from_schema
+from app.api.activity import add_activity_route, add_view_route
+from app.api.docs import links_field, list_model, model_from_schema
 from app.api.listing import Day, ListArgs, Ordering, Reference, Search
-from app.api.resources import ModelItem, ModelList, item_doc, list_doc
+from app.api.resources import ModelItem, ModelList, item_route, list_route, model_resource
 from app.auth import auth
 from app.errors import ApiError
 from app.models import Project, Sprint, Task
@@ -33,17 +33,12 @@ class SprintListArgs(ListArgs):
 IN_USE = "This sprint still has tasks: move or delete them first."
 
 
-class SprintResource:
-    model = Sprint
-    schema_class = SprintSchema
-    schema = sprint_schema
-    item_endpoint = "api.sprint"
-    id_arg = "sprint_id"
-    conflict_errors = {"end": [SPRINT_END_TAKEN]}
+SprintResource = model_resource(Sprint, SprintSchema, sprint_schema, {"end": [SPRINT_END_TAKEN]})
 
 
-@ns.route("", endpoint="sprints")
-@list_doc(ns, "sprint", sprint_model, list_model(ns, "SprintList", sprint_model), SprintListArgs.parameters())
+@list_route(
+    ns, "sprint", sprint_model, list_model(ns, "SprintList", sprint_model), SprintListArgs.parameters()
+)
 class SprintList(SprintResource, ModelList):
     """The sprints"""
 
@@ -59,9 +54,7 @@ class SprintList(SprintResource, ModelList):
         return statement
 
 
-@ns.route("/<int:sprint_id>", endpoint="sprint")
-@ns.param("sprint_id", "The sprint's id")
-@item_doc(ns, "sprint", sprint_model, sprint_patch_model, delete_conflict=IN_USE)
+@item_route(ns, "sprint", sprint_model, sprint_patch_model, delete_conflict=IN_USE)
 class SprintItem(SprintResource, ModelItem):
     """One sprint"""
 
@@ -93,16 +86,14 @@ burndown_model = ns.model(
 )
 
 
-@ns.route("/<int:sprint_id>/burndown", endpoint="sprint_burndown")
-@ns.param("sprint_id", "The sprint's id")
-@ns.response(401, "Not authenticated", ERROR)
-@ns.response(404, "No such sprint", ERROR)
-class SprintBurndown(Resource):
-    @ns.response(200, "What remained each day, from the change log", burndown_model)
-    def get(self, sprint_id):
-        """What remained to do at the end of each day of the sprint, as it really happened"""
-        sprint, _ = access.get_or_404(Sprint, sprint_id)
-        return planning.burndown(sprint)
-
-
+add_view_route(
+    ns,
+    Sprint,
+    "sprint_id",
+    "burndown",
+    "sprint_burndown",
+    "What remained to do at the end of each day of the sprint, as it really happened",
+    (200, "What remained each day, from the change log", burndown_model),
+    planning.burndown,
+)
 add_activity_route(ns, Sprint, "sprint_id", "sprint_activity", of_sprint)

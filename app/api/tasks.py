@@ -7,7 +7,7 @@ from app.api.activity import add_activity_route
 from app.api.common import commit_and_dump
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
 from app.api.listing import Choice, Flag, ListArgs, Ordering, Reference, Search, Username
-from app.api.resources import ModelItem, ModelList, item_doc, list_doc
+from app.api.resources import ModelItem, ModelList, item_route, list_route, model_resource, object_route
 from app.auth import auth
 from app.errors import ApiError
 from app.links import link
@@ -21,7 +21,7 @@ _links = links_field(
     ns,
     "TaskLinks",
     ["self", "sprint", "assigned", "project", "comments", "activity"],
-    nullable=("sprint", "assigned"),
+    optional=("sprint", "assigned"),
 )
 task_model = model_from_schema(ns, "Task", task_schema, {"links": _links})
 task_patch_model = model_from_schema(ns, "TaskPatch", task_schema, {"links": _links}, partial=True)
@@ -46,16 +46,10 @@ class TaskListArgs(ListArgs):
     )
 
 
-class TaskResource:
-    model = Task
-    schema_class = TaskSchema
-    schema = task_schema
-    item_endpoint = "api.task"
-    id_arg = "task_id"
+TaskResource = model_resource(Task, TaskSchema, task_schema)
 
 
-@ns.route("", endpoint="tasks")
-@list_doc(ns, "task", task_model, list_model(ns, "TaskList", task_model), TaskListArgs.parameters())
+@list_route(ns, "task", task_model, list_model(ns, "TaskList", task_model), TaskListArgs.parameters())
 class TaskList(TaskResource, ModelList):
     """The tasks"""
 
@@ -77,9 +71,7 @@ class TaskList(TaskResource, ModelList):
         return statement
 
 
-@ns.route("/<int:task_id>", endpoint="task")
-@ns.param("task_id", "The task's id")
-@item_doc(ns, "task", task_model, task_patch_model)
+@item_route(ns, "task", task_model, task_patch_model)
 class TaskItem(TaskResource, ModelItem):
     """One task"""
 
@@ -87,13 +79,16 @@ class TaskItem(TaskResource, ModelItem):
 add_activity_route(ns, Task, "task_id", "task_activity", of_task)
 
 
-@ns.route("/<int:task_id>/restore", endpoint="task_restore")
-@ns.param("task_id", "The deleted task's id")
-@ns.response(401, "Not authenticated", ERROR)
+@object_route(
+    ns,
+    "/<int:task_id>/restore",
+    "task_restore",
+    "The log holds no deletion of this task",
+    task_id="The deleted task's id",
+)
 class TaskRestore(Resource):
     @ns.response(201, "Restored, with its comments", task_model)
     @ns.response(403, "Viewers cannot restore", ERROR)
-    @ns.response(404, "The log holds no deletion of this task", ERROR)
     @ns.response(409, "The task exists", ERROR)
     def post(self, task_id):
         """Bring back a deleted task with its id, fields and comments, as the log recorded them"""

@@ -6,6 +6,7 @@ from flask_restx import Namespace, Resource
 from app.api import listing
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
 from app.api.listing import ListArgs, Ordering, Search
+from app.api.resources import object_route
 from app.auth import auth, find_user
 from app.errors import ApiError
 from app.models import User
@@ -39,12 +40,9 @@ class UserList(Resource):
         return listing.run(sa.select(User), user_list_args, user_schema, tiebreak=User.id)
 
 
-@ns.route("/<string:username>", endpoint="user")
-@ns.param("username", "The user's username")
-@ns.response(401, "Not authenticated", ERROR)
+@object_route(ns, "/<string:username>", "user", "No such user", username="The user's username")
 class UserItem(Resource):
     @ns.response(200, "The user", user_model)
-    @ns.response(404, "No such user", ERROR)
     def get(self, username):
         """Get a user"""
         user = find_user(username)

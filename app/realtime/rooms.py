@@ -14,24 +14,15 @@ LOBBY = "lobby"
 BOARD_MODELS = ("sprint", "task", "comment")  # a comment goes where its task goes
 
 
-def board_room(sprint_id):
-    return f"sprint:{sprint_id}"
+def _room(kind):
+    return lambda key: f"{kind}:{key}"
 
 
-def project_room(project_id):
-    return f"project:{project_id}"
-
-
-def backlog_room(project_id):
-    return f"backlog:{project_id}"
-
-
-def token_room(token_id):
-    return f"token:{token_id}"
-
-
-def user_room(username):
-    return f"user:{username}"
+board_room = _room("sprint")  # a board's sockets: its sprint's tasks and their comments
+project_room = _room("project")  # members' sockets: the project's sprints, settings and members
+backlog_room = _room("backlog")  # sockets with a board of the project open: its backlog
+token_room = _room("token")  # the sockets opened with one API token (closed when it is revoked)
+user_room = _room("user")  # one user's sockets (by username)
 
 
 def rooms_for(event):

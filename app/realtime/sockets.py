@@ -14,22 +14,31 @@ from app import access, db
 from app.auth import token_for
 from app.models import Sprint, Task
 from app.realtime import sessions
-from app.realtime.limits import RateLimit
+from app.realtime.limits import SocketLimits
 from app.realtime.payloads import hint_payload, subscribe_payload, unsubscribe_payload
 from app.realtime.rooms import LOBBY, board_room, project_room, token_room, user_room
 
 
-def _refuse(message):
-    return {"ok": False, "error": message}
+class Refused(Exception):
+    """Raised inside a handler: the event is answered ``{"ok": false, "error": message}``
+    (or with ``answer``, a refusal already counted)."""
+
+    def __init__(self, message, answer=None):
+        super().__init__(message)
+        self.answer = answer
 
 
-def releases_the_session(handler):
-    """Socket events get no request teardown of their own: give the database session back."""
+def handler(method):
+    """A Socket.IO event handler: refusals become the refusal answer (counted against the
+    socket's refusal budget), and the database session is given back afterwards, since
+    socket events get no request teardown of their own."""
 
-    @functools.wraps(handler)
-    def wrapped(*args):
+    @functools.wraps(method)
+    def wrapped(namespace, *args):
         try:
-            return handler(*args)
+            return method(namespace, *args)
+        except Refused as refusal:
+            return refusal.answer or namespace.limits.refuse_or_disconnect(request.sid, str(refusal))
         finally:
             db.session.remove()
 
@@ -39,14 +48,31 @@ def releases_the_session(handler):
 class BoardNamespace(Namespace):
     def __init__(self, namespace="/"):
         super().__init__(namespace)
-        self.hint_limit = RateLimit(rate=10, burst=20)
-        self.subscribe_limit = RateLimit(rate=5, burst=10)
+        self.limits = SocketLimits(
+            hint=(10, 20, "Too many hints; slow down."),
+            subscribe=(5, 10, "Too many requests; slow down."),
+        )
 
     @property
     def realtime(self):
         return current_app.extensions["realtime"]
 
-    @releases_the_session
+    def receive(self, data, payload, event=None):
+        """The socket's user and the checked payload; Refused when it is not connected,
+        over its limit for ``event``, or the payload is malformed."""
+        user = self.realtime.sockets.get(request.sid)
+        if user is None:
+            raise Refused("Not connected.")
+        if event is not None:
+            refusal = self.limits.check(event, request.sid)
+            if refusal is not None:
+                raise Refused(refusal["error"], answer=refusal)
+        loaded = payload.check(data)
+        if loaded is None:
+            raise Refused(payload.usage)
+        return user, loaded
+
+    @handler
     def on_connect(self, auth=None):
         value = auth.get("token") if isinstance(auth, dict) else None
         token = token_for(value if isinstance(value, str) else None)
@@ -65,76 +91,56 @@ class BoardNamespace(Namespace):
         for room in (LOBBY, token_room(token.id), user_room(user.username), *map(project_room, roles)):
             self.enter_room(request.sid, room)
 
-    @releases_the_session
+    @handler
     def on_disconnect(self, reason=None):
         realtime = self.realtime
         user = realtime.sockets.pop(request.sid, None)
-        self.hint_limit.forget(request.sid)
-        self.subscribe_limit.forget(request.sid)
+        self.limits.forget(request.sid)
         if user is not None:
             for board in list(user.boards):
                 sessions.leave_board(realtime, request.sid, user, board)
 
-    @releases_the_session
+    @handler
     def on_subscribe(self, data=None):
-        user = self.realtime.sockets.get(request.sid)
-        if user is None:
-            return _refuse("Not connected.")
-        if not self.subscribe_limit.allow(request.sid):
-            return _refuse("Too many requests; slow down.")
-        payload = subscribe_payload.check(data)
-        if payload is None:
-            return _refuse(subscribe_payload.usage)
+        user, payload = self.receive(data, subscribe_payload, "subscribe")
         sprint, _ = access.find(Sprint, payload["sprint"], user_id=user.user_id)
-        unknown = _refuse(f"Sprint {payload['sprint']} does not exist.")
+        unknown = Refused(f"Sprint {payload['sprint']} does not exist.")
         if sprint is None:
-            return unknown
+            raise unknown
         sprint_id, project_id = sprint.id, sprint.project_id
         db.session.remove()  # as in on_connect: hold no pooled connection while waiting on the feed
         joined = sessions.join_board(
             self.realtime, request.sid, user, sprint_id, project_id, payload["since"]
         )
         if joined is None:
-            return unknown
+            raise unknown
         latest, resync = joined
         answer = {"ok": True, "seq": latest}
         if resync:
             answer["resync"] = True
         return answer
 
-    @releases_the_session
+    @handler
     def on_unsubscribe(self, data=None):
-        user = self.realtime.sockets.get(request.sid)
-        if user is None:
-            return _refuse("Not connected.")
-        payload = unsubscribe_payload.check(data)
-        if payload is None:
-            return _refuse(unsubscribe_payload.usage)
+        user, payload = self.receive(data, unsubscribe_payload)
         if payload["sprint"] in user.boards:
             sessions.leave_board(self.realtime, request.sid, user, payload["sprint"])
         return {"ok": True}
 
-    @releases_the_session
+    @handler
     def on_hint(self, data=None):
-        user = self.realtime.sockets.get(request.sid)
-        if user is None:
-            return _refuse("Not connected.")
-        if not self.hint_limit.allow(request.sid):
-            return _refuse("Too many hints; slow down.")
-        payload = hint_payload.check(data)
-        if payload is None:
-            return _refuse(hint_payload.usage)
+        user, payload = self.receive(data, hint_payload, "hint")
         task, role = access.find(Task, payload["task"], user_id=user.user_id)
         if task is None:
-            return _refuse(f"Task {payload['task']} does not exist.")
+            raise Refused(f"Task {payload['task']} does not exist.")
         if not role.can_write():
-            return _refuse(access.VIEWERS_CANNOT)
+            raise Refused(access.VIEWERS_CANNOT)
         if task.sprint_id is None:
             boards = user.boards_of(task.project_id)
         else:
             boards = [task.sprint_id] if task.sprint_id in user.boards else []
         if not boards:
-            return _refuse("Subscribe to the task's board first.")
+            raise Refused("Subscribe to the task's board first.")
         action = payload["action"]
         if action == "dragstart":
             user.drags.setdefault(task.id, set()).update(boards)
