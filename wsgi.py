@@ -28,6 +28,10 @@ elif ASYNC_MODE == "gevent":
     from gevent import monkey
 
     monkey.patch_all()
+    # psycopg2 waits on its socket in C; this makes it yield to other greenlets instead.
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()
 
 from app import create_app  # noqa: E402
 from app.timeouts import RequestGuard  # noqa: E402

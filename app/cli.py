@@ -59,11 +59,15 @@ def find_user(username):
     return user
 
 
+class ProjectExists(click.ClickException):
+    pass
+
+
 def create_project(name, admin):
     if not name.strip() or len(name) > 100:
         raise click.ClickException("A project name has 1 to 100 characters.")
     if db.session.scalar(sa.select(Project.id).where(Project.name == name)) is not None:
-        raise click.ClickException(f'A project named "{name}" already exists.')
+        raise ProjectExists(f'A project named "{name}" already exists.')
     project = Project(name=name)
     db.session.add(project)
     db.session.add(Membership(project=project, user=admin, role=Role.ADMIN.value))
@@ -180,7 +184,7 @@ def register(app):
                 message = create_user_in_project(username, password, full_name, project_name, role)
                 db.session.commit()
                 break
-            except sa.exc.IntegrityError:
+            except (sa.exc.IntegrityError, ProjectExists):
                 # Another command made the same project (or user) meanwhile: look again.
                 db.session.rollback()
                 if attempt:

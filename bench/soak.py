@@ -423,14 +423,15 @@ def restart_redis(redis_proc, port, log_dir, down_seconds):
 
 def expected_seqs(database_url, sprint, after):
     """The seqs of the ``events`` rows board ``sprint`` is sent, after ``after``."""
-    from app.models import Event
+    from app.models import Event, Sprint
     from app.realtime.rooms import seen_by_board
 
     engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
+            project = connection.execute(sa.select(Sprint.project_id).where(Sprint.id == sprint)).scalar_one()
             rows = connection.execute(
-                sa.select(Event.seq).where(seen_by_board(sprint), Event.seq > (after or 0))
+                sa.select(Event.seq).where(seen_by_board(sprint, project), Event.seq > (after or 0))
             ).scalars()
             return set(rows)
     finally:
