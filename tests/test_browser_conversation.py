@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser_pages import LIVE, STEP, Rest, card, column, open_details
+from tests.browser_pages import ARTIFACTS, LIVE, STEP, Rest, card, column, open_details
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -90,6 +90,8 @@ def test_comments_are_added_edited_and_deleted_by_who_may_and_reach_the_other_pe
     activity = alice_dialog.get_by_role("list", name="Activity")
     expect(activity.get_by_role("listitem").first).to_contain_text("bob deleted a comment", timeout=LIVE)
     expect(activity).to_contain_text("alice commented on")
+    ARTIFACTS.mkdir(exist_ok=True)
+    alice.screenshot(path=str(ARTIFACTS / "task-comments-desktop.png"))
 
     # A viewer reads the comments and can add, edit and delete none.
     rest.set_role(team["id"], "carol", "viewer", expected=201)
@@ -227,3 +229,5 @@ def test_the_sprint_activity_marks_what_happened_since_i_was_last_here(people, r
     expect(items.nth(0)).to_contain_text("“Added while away”")
     expect(items.nth(1)).to_have_text("Since you were last here")
     expect(items.nth(2)).to_contain_text("“Seen live”")
+    ARTIFACTS.mkdir(exist_ok=True)
+    alice.screenshot(path=str(ARTIFACTS / "sprint-activity-desktop.png"))
