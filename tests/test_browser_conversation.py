@@ -231,3 +231,20 @@ def test_the_sprint_activity_marks_what_happened_since_i_was_last_here(people, r
     expect(items.nth(2)).to_contain_text("“Seen live”")
     ARTIFACTS.mkdir(exist_ok=True)
     alice.screenshot(path=str(ARTIFACTS / "sprint-activity-desktop.png"))
+
+
+def test_a_tasks_activity_is_newest_first_a_page_at_a_time(people, rest, expect):
+    sprint = rest.sprint(13, "History sprint")
+    task = rest.task("Renamed often", sprint=sprint["id"])
+    for number in range(1, 12):
+        rest.patch_task(task["id"], name=f"Renamed often {number}")
+    alice = people("alice", sprint["id"])
+    dialog = open_details(alice, "Renamed often 11")
+    entries = dialog.get_by_role("list", name="Activity").get_by_role("listitem")
+    expect(entries).to_have_count(10)
+    expect(entries.first).to_contain_text("renamed “Renamed often 10” to “Renamed often 11”")
+
+    dialog.get_by_role("button", name="Show more").click()
+    expect(entries).to_have_count(12)
+    expect(entries.last).to_contain_text("alice added “Renamed often”")
+    expect(dialog.get_by_role("button", name="Show more")).to_be_hidden()
