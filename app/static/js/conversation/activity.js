@@ -8,7 +8,8 @@ import { splitSince } from "./since.js";
 
 const PAGE_SIZE = 10;
 
-function when(at) {
+/** A moment from the API (ISO-8601) as the person's locale writes it. */
+export function formatMoment(at) {
   const date = new Date(at);
   return Number.isNaN(date.getTime()) ? "" : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
@@ -19,7 +20,7 @@ export function entryItem(entry, fresh) {
     { className: fresh ? "activity-entry is-new" : "activity-entry", dataset: { seq: String(entry.seq) } },
     el("span", { className: "activity-summary", text: entry.summary }),
     " ",
-    el("time", { className: "activity-when", attrs: { datetime: entry.at }, text: when(entry.at) }),
+    el("time", { className: "activity-when", attrs: { datetime: entry.at }, text: formatMoment(entry.at) }),
   );
 }
 

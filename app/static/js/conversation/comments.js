@@ -6,12 +6,8 @@
 import { api, ApiError, errorSentence, getAll } from "../api.js";
 import { clear, clearFormErrors, el, showFormErrors } from "../dom.js";
 import { canWrite, isAdmin } from "../projects/list.js";
+import { formatMoment } from "./activity.js";
 import { textWithLinks } from "./text.js";
-
-function when(iso) {
-  const date = new Date(iso);
-  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
 
 export class CommentsPanel {
   constructor({ onChanged = () => {} } = {}) {
@@ -105,7 +101,7 @@ export class CommentsPanel {
         { className: "comment-head" },
         el("span", { className: "comment-author", text: comment.author || "Someone" }),
         " ",
-        el("time", { attrs: { datetime: comment.created }, text: when(comment.created) }),
+        el("time", { attrs: { datetime: comment.created }, text: formatMoment(comment.created) }),
         comment.edited ? el("span", { className: "comment-edited", text: " (edited)" }) : null,
       ),
       el("div", { className: "comment-body" }, textWithLinks(comment.body)),
