@@ -232,6 +232,7 @@ class TestSeedDemo:
         assert check_password_hash(users["alice"][2], "alice's own")
 
 
+@pytest.mark.slow
 def test_real_command_line_creates_a_user(tmp_path):
     url = "sqlite:///" + str(tmp_path / "cli.sqlite3")
     upgrade_database(url)

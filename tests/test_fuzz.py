@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
@@ -97,6 +98,7 @@ def _fuzz(operation, mode, real, send):
     run()
 
 
+@pytest.mark.slow
 def test_every_operation_keeps_its_documented_promises(
     app, make_user, make_token, make_sprint, make_task, capsys
 ):

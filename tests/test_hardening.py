@@ -378,6 +378,7 @@ def _import_wsgi(tmp_path, secret_key, env=None):
         pytest.param(STRONG_KEY, {"CORS_ALLOWED_ORIGINS": "*"}, "CORS_ALLOWED_ORIGINS=*", id="any origin"),
     ],
 )
+@pytest.mark.slow
 def test_production_process_refuses_to_start_and_says_why(tmp_path, secret_key, env, reason):
     result = _import_wsgi(tmp_path, secret_key, env)
     assert result.returncode != 0, result.stdout
@@ -386,6 +387,7 @@ def test_production_process_refuses_to_start_and_says_why(tmp_path, secret_key, 
     assert "started" not in result.stdout
 
 
+@pytest.mark.slow
 def test_production_process_starts_with_a_strong_key(tmp_path):
     result = _import_wsgi(tmp_path, STRONG_KEY, {"CORS_ALLOWED_ORIGINS": ALLOWED})
     assert result.returncode == 0, result.stderr[-2000:]
