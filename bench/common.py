@@ -25,7 +25,13 @@ from pathlib import Path
 
 import requests
 
-from tests.servers import GunicornServer, create_user, free_port, migrated_postgres_database
+from tests.servers import (
+    GunicornServer,
+    create_user,
+    free_port,
+    migrated_postgres_database,
+    redis_server_command,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -403,22 +409,7 @@ def start_redis(port, log_dir, cpu=SERVER_CPU):
         raise ValueError("the shared Redis on 6379 is not ours to use for benchmarks")
     proc = Proc(
         f"redis-{port}",
-        [
-            *taskset(cpu),
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--maxclients",
-            "20000",
-            "--loglevel",
-            "warning",
-        ],
+        [*taskset(cpu), *redis_server_command(port, "--maxclients", "20000", "--loglevel", "warning")],
         log_dir,
     )
     deadline = time.monotonic() + 15

@@ -40,7 +40,6 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import sqlalchemy as sa
@@ -59,7 +58,7 @@ from bench.common import (
     versions,
     write_results,
 )
-from boardclient import BoardClient
+from boardclient import BoardClient, paths_only
 from tests.servers import create_user, migrated_postgres_database
 
 BOARDS = 4
@@ -91,21 +90,8 @@ class SoakClient(BoardClient):
         self.disconnects += 1
 
 
-def path_only(value):
-    """Links without scheme and host: each process writes its own address into them."""
-    if isinstance(value, dict):
-        return {key: path_only(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [path_only(item) for item in value]
-    if isinstance(value, str) and value.startswith(("http://", "https://")):
-        parts = urlsplit(value)
-        return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
-    return value
-
-
 def board_of(client):
-    with client._lock:
-        return path_only({"sprint": client.sprint, "tasks": dict(client.tasks)})
+    return client.snapshot()
 
 
 def stored_board(session, url, sprint):
@@ -123,7 +109,7 @@ def stored_board(session, url, sprint):
         "/api/tasks?backlog=true&page_size=100"
     )
     body = session.get(f"{url}/api/sprints/{sprint}", timeout=REQUEST_TIMEOUT).json()
-    return path_only({"sprint": body, "tasks": {task["id"]: task for task in tasks}})
+    return paths_only({"sprint": body, "tasks": {task["id"]: task for task in tasks}})
 
 
 def board_diff(actual, expected):

@@ -17,13 +17,27 @@ board (a change that comes in before the subscribe is answered does not count).
 import logging
 import threading
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import socketio
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BoardClient"]
+__all__ = ["BoardClient", "paths_only"]
+
+
+def paths_only(value):
+    """``value`` with every absolute link cut to its path: boards read through different
+    processes compare equal although each may link to its own address."""
+    if isinstance(value, dict):
+        return {key: paths_only(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [paths_only(item) for item in value]
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        parts = urlsplit(value)
+        return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    return value
 
 
 class BoardClient:
@@ -151,6 +165,11 @@ class BoardClient:
             self.tasks.pop(change["id"], None)
 
     # -- helpers -----------------------------------------------------------------
+
+    def snapshot(self):
+        """What the client shows: its sprint and its tasks, links cut to their paths."""
+        with self._lock:
+            return paths_only({"sprint": self.sprint, "tasks": dict(self.tasks)})
 
     def wait_for(self, predicate, timeout=5):
         """Wait until ``predicate(self)`` holds; returns whether it did."""

@@ -34,6 +34,22 @@ SECRET_KEY = "server-test-secret-key"
 _CONTROLLED = ("APP_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SOCKETIO_ASYNC_MODE")
 
 
+def redis_server_command(port, *options):
+    """``redis-server`` on ``port`` of 127.0.0.1, keeping nothing on disk; ``options`` add to it."""
+    return [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        *options,
+    ]
+
+
 class ServerError(RuntimeError):
     """A server did not start, or did not stop, as expected; the message carries its log."""
 

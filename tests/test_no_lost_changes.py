@@ -19,7 +19,6 @@ import threading
 import time
 import uuid
 from datetime import date, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -27,9 +26,16 @@ import requests
 import socketio
 import sqlalchemy as sa
 
-from boardclient import BoardClient
+from boardclient import BoardClient, paths_only
 from tests import services
-from tests.servers import GunicornServer, create_user, flask_command, free_port, migrated_postgres_database
+from tests.servers import (
+    GunicornServer,
+    create_user,
+    flask_command,
+    free_port,
+    migrated_postgres_database,
+    redis_server_command,
+)
 
 USERNAME = "ann"
 PASSWORD = "no-lost-changes"
@@ -42,22 +48,9 @@ _end_dates = itertools.count(30)
 # -- comparing boards ------------------------------------------------------------------
 
 
-def _path_only(value):
-    """Links without scheme and host: each process writes its own address into them."""
-    if isinstance(value, dict):
-        return {key: _path_only(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_path_only(item) for item in value]
-    if isinstance(value, str) and value.startswith(("http://", "https://")):
-        parts = urlsplit(value)
-        return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
-    return value
-
-
 def board_of(client):
     """What ``client`` shows: its sprint and its tasks (those of the sprint and the backlog)."""
-    with client._lock:
-        return _path_only({"sprint": client.sprint, "tasks": dict(client.tasks)})
+    return client.snapshot()
 
 
 def board_diff(actual, expected):
@@ -183,7 +176,7 @@ class Api:
         """The board as REST shows it: the sprint, its tasks and the backlog."""
         sprint = self.ok("GET", f"/api/sprints/{sprint_id}", 200)
         tasks = self.get_all(f"/api/tasks?sprint={sprint_id}") + self.get_all("/api/tasks?backlog=true")
-        return _path_only({"sprint": sprint, "tasks": {task["id"]: task for task in tasks}})
+        return paths_only({"sprint": sprint, "tasks": {task["id"]: task for task in tasks}})
 
     def sprint(self, name):
         end = (date.today() + timedelta(days=next(_end_dates))).isoformat()
@@ -289,19 +282,7 @@ class RedisServer:
 
     def start(self, timeout=10):
         self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ],
+            redis_server_command(self.port, "--daemonize", "no"),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
