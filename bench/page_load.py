@@ -1,0 +1,143 @@
+"""The board page's first and repeat load in Chromium: requests and bytes on the wire.
+
+    python -m bench.page_load                        # this working tree
+    python -m bench.page_load --source /tmp/old      # another copy of the code (say, an older commit)
+    python -m bench.page_load --runs 5
+
+One gunicorn (eventlet) on a migrated PostgreSQL database serves the code in
+``--source``. For each run, a fresh browser context (an empty cache) opens the
+page and signs in; then the same context opens the page again in a new tab (a
+repeat visit: the session is kept, or signed in again where it is not). Chromium's
+own network log (CDP ``Network`` events) counts every request, whether it was
+answered from the cache or over the network, and the bytes received for it
+(``encodedDataLength``: headers and compressed body). Figures are medians over
+the runs; the static files (``/static/…`` and the page itself) are counted apart
+from the API and the socket.
+"""
+
+import argparse
+import statistics
+from pathlib import Path
+
+from bench.common import log, table
+from tests.servers import GunicornServer, create_user, migrated_postgres_database
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+USERNAME, PASSWORD = "bench", "bench-secret-1"
+
+
+class NetworkLog:
+    """Every request a page makes, from Chromium's DevTools protocol."""
+
+    def __init__(self, context, page):
+        self.requests = {}
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.on("Network.requestWillBeSent", self.sent)
+        cdp.on("Network.responseReceived", self.received)
+        cdp.on("Network.responseReceivedExtraInfo", self.raw_status)
+        cdp.on("Network.requestServedFromCache", self.from_cache)
+        cdp.on("Network.loadingFinished", self.finished)
+
+    def entry(self, request_id):
+        return self.requests.setdefault(request_id, {"cached": False, "bytes": 0, "status": None})
+
+    def sent(self, event):
+        self.entry(event["requestId"])["url"] = event["request"]["url"]
+
+    def from_cache(self, event):
+        self.entry(event["requestId"])["cached"] = True
+
+    def received(self, event):
+        entry = self.entry(event["requestId"])
+        response = event["response"]
+        entry["status"] = response["status"]
+        entry["cached"] = entry["cached"] or response.get("fromDiskCache") or response.get("fromMemoryCache")
+        headers = {name.lower(): value for name, value in response["headers"].items()}
+        entry["encoding"] = headers.get("content-encoding", "")
+
+    def raw_status(self, event):
+        # The status as it came over the wire (responseReceived shows a revalidated 304 as 200).
+        self.entry(event["requestId"])["wire status"] = event["statusCode"]
+
+    def finished(self, event):
+        self.entry(event["requestId"])["bytes"] = event["encodedDataLength"]
+
+    def summary(self, origin):
+        static, other = [], []
+        for entry in self.requests.values():
+            url = entry.get("url", "")
+            if not url.startswith(origin):
+                continue
+            path = url[len(origin) :]
+            (static if path.startswith("/static/") or path.split("?")[0] == "/" else other).append(entry)
+        network = [entry for entry in static if not entry["cached"]]
+        return {
+            "static requests": len(static),
+            "static over the network": len(network),
+            "static 304": sum(entry.get("wire status") == 304 for entry in network),
+            "static KB": sum(entry["bytes"] for entry in network) / 1024,
+            "gzip responses": sum(entry.get("encoding") == "gzip" for entry in network),
+            "API and socket requests": len(other),
+            "all KB": sum(entry["bytes"] for entry in static + other if not entry["cached"]) / 1024,
+        }
+
+
+def load(context, url, expect, sign_in):
+    page = context.new_page()
+    network = NetworkLog(context, page)
+    page.goto(url + "/")
+    if sign_in and page.get_by_label("Username").is_visible():
+        page.get_by_label("Username").fill(USERNAME)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#connection")).to_have_text("Live", timeout=10000)
+    page.wait_for_load_state("networkidle")
+    summary = network.summary(url)
+    page.close()
+    return summary
+
+
+def measure(url, runs):
+    from playwright.sync_api import expect, sync_playwright
+
+    first, repeat = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for _ in range(runs):
+                context = browser.new_context()
+                first.append(load(context, url, expect, sign_in=True))
+                repeat.append(load(context, url, expect, sign_in=True))
+                context.close()
+        finally:
+            browser.close()
+    return first, repeat
+
+
+def medians(samples):
+    return {key: statistics.median(sample[key] for sample in samples) for key in samples[0]}
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--source", type=Path, default=ROOT, help="the code to serve (default: this tree)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with migrated_postgres_database() as database_url:
+        create_user(database_url, USERNAME, PASSWORD)
+        with GunicornServer(database_url=database_url, cwd=args.source) as server:
+            log(f"serving {args.source} at {server.url}")
+            first, repeat = measure(server.url, args.runs)
+    rows = []
+    for name, samples in (("first load", first), ("repeat load", repeat)):
+        figures = medians(samples).values()
+        rows.append([name, *(f"{value:.1f}" if isinstance(value, float) else value for value in figures)])
+    print(table(["load", *medians(first).keys()], rows))
+
+
+if __name__ == "__main__":
+    main()
