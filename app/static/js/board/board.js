@@ -71,7 +71,7 @@ export class Board {
       this.live.on("presence", (presence) => this.onPresence(presence)),
     );
     if (this.live.connected) this.sync.subscribe();
-    else this.sync.reload(null); // show the board now; the first subscribe loads it again
+    else this.sync.loadUnlessConnecting();
     // A board stays open all day: days left, overdue marks and the chart follow the calendar.
     this.clock = setInterval(() => this.render(), 5 * 60 * 1000);
   }
@@ -79,6 +79,7 @@ export class Board {
   stop() {
     this.stopped = true;
     clearInterval(this.clock);
+    this.sync.stop();
     for (const unlisten of this.unlisten) unlisten();
     this.hints.clearAll();
     this.store.stop();

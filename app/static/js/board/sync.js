@@ -9,6 +9,8 @@ import { isOnBoard } from "../model.js";
 import { isChange, SeqGate } from "./seq.js";
 
 const GONE = "This sprint no longer exists.";
+// How long a board opened while the socket connects waits for it before loading over REST alone.
+const CONNECT_WAIT = 2500;
 
 function backlogPath(sprint) {
   return sprint.project ? `/api/tasks?backlog=true&project=${sprint.project}` : "/api/tasks?backlog=true";
@@ -24,8 +26,29 @@ export class BoardSync {
     this.subscribeAttempt = 0;
   }
 
+  /**
+   * Not connected yet. A socket on its way loads the board with its first
+   * subscribe (sprint, tasks and backlog once); offline, or when it takes too
+   * long, load over REST now (that subscribe then loads again, to miss nothing).
+   */
+  loadUnlessConnecting() {
+    const { live } = this.board;
+    if (live.state !== "connecting" && live.state !== "reconnecting") {
+      this.reload(null);
+      return;
+    }
+    this.waiting = setTimeout(() => {
+      if (!this.board.stopped && !live.connected && !this.board.sprint) this.reload(null);
+    }, CONNECT_WAIT);
+  }
+
+  stop() {
+    clearTimeout(this.waiting);
+  }
+
   async subscribe() {
     const { board } = this;
+    clearTimeout(this.waiting);
     const attempt = ++this.subscribeAttempt;
     const since = this.gate.last;
     if (since === null) this.loading = true; // hold live changes until the load below is done
