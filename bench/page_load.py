@@ -20,6 +20,7 @@ import statistics
 from pathlib import Path
 
 from bench.common import log, table
+from tests.network_log import NetworkLog
 from tests.servers import GunicornServer, create_user, migrated_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,61 +28,21 @@ CHROMIUM = "/usr/bin/chromium"
 USERNAME, PASSWORD = "bench", "bench-secret-1"
 
 
-class NetworkLog:
-    """Every request a page makes, from Chromium's DevTools protocol."""
-
-    def __init__(self, context, page):
-        self.requests = {}
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.on("Network.requestWillBeSent", self.sent)
-        cdp.on("Network.responseReceived", self.received)
-        cdp.on("Network.responseReceivedExtraInfo", self.raw_status)
-        cdp.on("Network.requestServedFromCache", self.from_cache)
-        cdp.on("Network.loadingFinished", self.finished)
-
-    def entry(self, request_id):
-        return self.requests.setdefault(request_id, {"cached": False, "bytes": 0, "status": None})
-
-    def sent(self, event):
-        self.entry(event["requestId"])["url"] = event["request"]["url"]
-
-    def from_cache(self, event):
-        self.entry(event["requestId"])["cached"] = True
-
-    def received(self, event):
-        entry = self.entry(event["requestId"])
-        response = event["response"]
-        entry["status"] = response["status"]
-        entry["cached"] = entry["cached"] or response.get("fromDiskCache") or response.get("fromMemoryCache")
-        headers = {name.lower(): value for name, value in response["headers"].items()}
-        entry["encoding"] = headers.get("content-encoding", "")
-
-    def raw_status(self, event):
-        # The status as it came over the wire (responseReceived shows a revalidated 304 as 200).
-        self.entry(event["requestId"])["wire status"] = event["statusCode"]
-
-    def finished(self, event):
-        self.entry(event["requestId"])["bytes"] = event["encodedDataLength"]
-
-    def summary(self, origin):
-        static, other = [], []
-        for entry in self.requests.values():
-            url = entry.get("url", "")
-            if not url.startswith(origin):
-                continue
-            path = url[len(origin) :]
-            (static if path.startswith("/static/") or path.split("?")[0] == "/" else other).append(entry)
-        network = [entry for entry in static if not entry["cached"]]
-        return {
-            "static requests": len(static),
-            "static over the network": len(network),
-            "static 304": sum(entry.get("wire status") == 304 for entry in network),
-            "static KB": sum(entry["bytes"] for entry in network) / 1024,
-            "gzip responses": sum(entry.get("encoding") == "gzip" for entry in network),
-            "API and socket requests": len(other),
-            "all KB": sum(entry["bytes"] for entry in static + other if not entry["cached"]) / 1024,
-        }
+def summary(network, origin):
+    static, other = [], []
+    for entry in network.of(origin):
+        is_static = entry["path"].startswith("/static/") or entry["path"].split("?")[0] == "/"
+        (static if is_static else other).append(entry)
+    over_network = [entry for entry in static if not entry["cached"]]
+    return {
+        "static requests": len(static),
+        "static over the network": len(over_network),
+        "static 304": sum(entry.get("wire_status") == 304 for entry in over_network),
+        "static KB": sum(entry["bytes"] for entry in over_network) / 1024,
+        "gzip responses": sum(entry.get("encoding") == "gzip" for entry in over_network),
+        "API and socket requests": len(other),
+        "all KB": sum(entry["bytes"] for entry in static + other if not entry["cached"]) / 1024,
+    }
 
 
 def load(context, url, expect, sign_in):
@@ -94,9 +55,9 @@ def load(context, url, expect, sign_in):
         page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#connection")).to_have_text("Live", timeout=10000)
     page.wait_for_load_state("networkidle")
-    summary = network.summary(url)
+    figures = summary(network, url)
     page.close()
-    return summary
+    return figures
 
 
 def measure(url, runs):

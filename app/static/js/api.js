@@ -1,24 +1,8 @@
 // The REST API: JSON in and out, the token on every request, ETags kept.
 
-const TOKEN_KEY = "scrumboard.token";
-const USERNAME_KEY = "scrumboard.username";
+import { session } from "./session.js";
 
-export const session = {
-  get token() {
-    return sessionStorage.getItem(TOKEN_KEY);
-  },
-  get username() {
-    return sessionStorage.getItem(USERNAME_KEY);
-  },
-  save(token, username) {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    sessionStorage.setItem(USERNAME_KEY, username);
-  },
-  clear() {
-    sessionStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(USERNAME_KEY);
-  },
-};
+export { session };
 
 export class ApiError extends Error {
   constructor(status, body, etag = null) {

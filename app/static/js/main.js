@@ -1,16 +1,16 @@
-// The page: signing in and out, the live connection, and which view is shown.
-//
-//   ?project=ID#/            that project's sprint list (without ?project: the first project)
-//   ?project=ID#/sprint/ID   that sprint's board
+// The page: signing in and out, the live connection, and which view is shown
+// (the addresses are in routes.js; without ?project: the first project).
+// The session is shared by every tab of this browser: signing in or out in one
+// signs in or out in all (see session.js).
 
 import { api, getAll, session, setUnauthorizedHandler } from "./api.js";
 import { Board } from "./board/board.js";
 import { announce, clearFormErrors, showFormErrors } from "./dom.js";
 import { Live } from "./live.js";
 import { Projects } from "./projects/projects.js";
+import { LinkedTaskDialog, parseRoute } from "./routes.js";
 import { SprintDialog } from "./sprints/dialog.js";
 import { SprintsView } from "./sprints/list.js";
-import { TaskDialog } from "./taskdialog.js";
 
 const views = {
   login: document.getElementById("login-view"),
@@ -25,7 +25,7 @@ const whoami = document.getElementById("whoami");
 const main = document.getElementById("app");
 
 const users = new Map(); // username -> user, kept up to date from the lobby
-const taskDialog = new TaskDialog({ users });
+const taskDialog = new LinkedTaskDialog({ users });
 const sprintDialog = new SprintDialog();
 document.getElementById("sprint-edit-open").addEventListener("click", () => board && sprintDialog.open(board));
 const projects = new Projects({
@@ -50,6 +50,7 @@ const projects = new Projects({
 });
 
 let live = null;
+let activeToken = null; // the token this tab's views were started with
 let sprintsView = null;
 let board = null;
 let shownProject = null; // the id of the project whose sprints or board are shown
@@ -71,7 +72,7 @@ loginForm.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     const { body } = await api.post("/api/token", { username, password }, { auth: false });
-    session.save(body.token, username);
+    session.save(body.token, username, body.expires);
     loginForm.reset();
     startSession();
   } catch (error) {
@@ -92,14 +93,22 @@ document.getElementById("logout").addEventListener("click", async () => {
 });
 
 setUnauthorizedHandler(() => {
-  if (session.token) endSession("Your session has ended. Please sign in again.");
+  if (activeToken) endSession("Your session has ended. Please sign in again.");
+});
+
+// Another tab signed in or out (or in as someone else): this one follows.
+session.onChange((token) => {
+  if (token === activeToken) return;
+  if (activeToken) endSession(token ? null : "You have signed out.");
+  if (token) startSession();
 });
 
 function startSession() {
+  activeToken = session.token;
   sessionBar.hidden = false;
   mainNav.hidden = false;
   whoami.textContent = session.username;
-  live = new Live(session.token, { onRefused: checkToken });
+  live = new Live(activeToken, { onRefused: checkToken });
   live.on("state", renderConnection);
   live.on("change", onLobbyChange);
   renderConnection(live.state);
@@ -118,7 +127,9 @@ function endSession(message) {
   sprintsView = null;
   live?.close();
   live = null;
-  session.clear();
+  // Unless another tab has already signed in again with a token of its own.
+  if (session.token === activeToken) session.clear();
+  activeToken = null;
   users.clear();
   usersApplied = new Map();
   sessionBar.hidden = true;
@@ -183,15 +194,18 @@ function route() {
   if (!projects.ready) return; // routed once they are loaded
   projects.render();
   const current = projects.current;
-  const match = /^#\/sprint\/(\d+)$/.exec(window.location.hash);
-  const sprintId = match ? Number(match[1]) : null;
-  if (sprintId && board && board.sprintId === sprintId) return;
+  const { sprintId, taskId } = parseRoute(window.location.hash);
+  if (sprintId && board && board.sprintId === sprintId) {
+    if (taskId && board.sprint) openLinkedTask(board, taskId);
+    return;
+  }
   shownProject = current ? current.id : null;
   leaveBoard();
   taskDialog.close();
   if (sprintId) {
     sprintsView.hide();
     showView("board");
+    let linkedTask = taskId; // opened once the board has loaded
     board = new Board({
       sprintId,
       live,
@@ -206,6 +220,11 @@ function route() {
         if (projects.current?.id !== sprint.project && projects.roleIn(sprint.project)) {
           projects.select(sprint.project, { replace: true, show: false });
         }
+        if (linkedTask) {
+          const [shown, id] = [board, linkedTask];
+          queueMicrotask(() => shown === board && openLinkedTask(shown, id));
+          linkedTask = null;
+        }
       },
       onGone: (message) => {
         announce(message, "error");
@@ -217,6 +236,10 @@ function route() {
     showView("sprints");
     sprintsView.show(current);
   }
+}
+
+function openLinkedTask(shown, taskId) {
+  if (!taskDialog.openLinked(shown, taskId)) announce("That task is not on this board.", "error");
 }
 
 // Following a link to a sprint, choosing a project, and Back and Forward all come here.
