@@ -3,7 +3,7 @@ gunicorn (eventlet) on a migrated PostgreSQL database.
 
 A test module loads them with ``pytest_plugins = ["tests.browser_support"]``
 (and imports helpers from ``tests.browser_pages``). Each person is a separate
-browser context (its own sessionStorage, its own socket). Every wait is bounded;
+browser context (its own storage and session, its own socket). Every wait is bounded;
 "live" means another context sees a change within two seconds without reloading.
 """
 

@@ -300,14 +300,14 @@ def test_deleted_tasks_and_tasks_moved_to_another_sprint_leave_the_board(people,
 
 def test_signing_out_revokes_the_token(people, server, expect):
     alice = people("alice")
-    token = alice.evaluate("sessionStorage.getItem('scrumboard.token')")
+    token = alice.evaluate("JSON.parse(localStorage.getItem('scrumboard.session')).token")
     headers = {"Authorization": f"Token {token}"}
     assert requests.get(f"{server.url}/api/sprints", headers=headers, timeout=10).status_code == 200
 
     alice.get_by_role("button", name="Log out").click()
     expect(alice.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(alice.get_by_role("status", name="Connection")).to_be_hidden()
-    assert alice.evaluate("sessionStorage.getItem('scrumboard.token')") is None
+    assert alice.evaluate("localStorage.getItem('scrumboard.session')") is None
     assert requests.get(f"{server.url}/api/sprints", headers=headers, timeout=10).status_code == 401
 
     # A wrong password is refused at the top of the form.
