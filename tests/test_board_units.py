@@ -1,8 +1,8 @@
 """The board's DOM-free rules, run as the browser runs them: each case imports the
 ES modules from the served ``/static/js/`` in Chromium and hands its results back
 to be checked here. Seq rules (``board/seq.js``), the tasks as shown
-(``board/store.js``), placement and ordering and changed-field diffs
-(``model.js``), drop positions (``board/drag.js``), today's burndown point
+(``board/store.js``), placement and ordering, changed-field diffs and
+conflict merges (``model.js``), drop positions (``board/drag.js``), today's burndown point
 (``burndown.js``), points (``points.js``), the header's dates and column
 figures (``board/view.js``), sprint groups and rules (``sprints/``), the
 projects list with its roles and address (``projects/list.js``), board filters
@@ -300,24 +300,43 @@ def test_columns_and_status_labels_come_from_one_table(units):
 def test_only_fields_that_differ_are_sent_or_shown_in_a_conflict(units):
     results = units(
         ["model.js"],
-        with_task("""({ changedFields, conflictFields, sameTask }) => {
+        with_task("""({ changedFields, differingFields, sameTask }) => {
           const base = task(1, { assigned: null, due: null });
           return [
             changedFields(base, { name: "Task 1", assigned: undefined, due: "2030-01-01", status: 2 }),
             sameTask(base, { ...base, links: {}, status_display: "x" }),
             sameTask(base, { ...base, order: 1 }),
-            conflictFields(base, task(1, { status: 3, description: "theirs" }), { name: "Mine" }),
-            conflictFields(base, task(1, { assigned: "bob" })),
+            differingFields(base, task(1, { status: 3, description: "theirs", order: 5, due: undefined })),
+            differingFields(base, { ...base }),
           ];
         }"""),
     )
-    assert results == [
-        {"due": "2030-01-01", "status": 2},
-        True,
-        False,
-        ["name", "description", "status"],
-        ["assigned"],
-    ]
+    assert results == [{"due": "2030-01-01", "status": 2}, True, False, ["description", "status"], []]
+
+
+def test_edits_to_different_fields_merge_and_only_fields_both_changed_clash(units):
+    results = units(
+        ["model.js"],
+        with_task("""({ mergeEdit }) => {
+          const base = task(1, { status: 2, started: "2030-01-01" });
+          const renamed = task(1, { name: "Their name", status: 2, started: "2030-01-01" });
+          const movedDone = { status: 4, completed: "2030-01-05" };
+          return [
+            // They renamed it, I moved it: my move goes on top of their name.
+            mergeEdit(base, renamed, movedDone),
+            // Both renamed it, differently: a clash; the same name: none.
+            mergeEdit(base, renamed, { name: "My name", description: "Mine" }),
+            mergeEdit(base, renamed, { name: "Their name" }),
+            // Both moved it (positions are never asked about), to different columns.
+            mergeEdit(base, task(1, { status: 3, started: "2030-01-01", order: 9 }), { ...movedDone, order: 4 }),
+          ];
+        }"""),
+    )
+    merged, renamed_both, same_name, moved_both = results
+    assert merged == {"clashes": [], "merged": {"status": 4, "completed": "2030-01-05"}}
+    assert renamed_both == {"clashes": ["name"], "merged": {"name": "My name", "description": "Mine"}}
+    assert same_name == {"clashes": [], "merged": {}}
+    assert moved_both["clashes"] == ["status"]
 
 
 # -- drop positions, burndown, header ------------------------------------------------------------

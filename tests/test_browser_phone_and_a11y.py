@@ -75,3 +75,48 @@ def test_opening_a_board_loads_its_sprint_tasks_and_backlog_once(people, signed_
     watch(page)
     page.reload()  # a fresh page of a signed-in tab
     assert_loaded_once(page)
+
+
+# -- conflicts -----------------------------------------------------------------------------------
+
+
+def test_a_conflict_shows_only_the_fields_that_differ_and_what_they_changed(people, rest, expect):
+    sprint = rest.sprint(31, "Clash sprint")
+    task = rest.task("Clash task", sprint=sprint["id"], description="Before", order=2048)
+    bob = people("bob", sprint["id"])
+    dialog = open_details(bob, "Clash task")
+    expect(dialog.get_by_role("list", name="Activity")).to_contain_text("added")  # ETag known
+    dialog.get_by_label("Name").fill("Bob's name")
+    rest.patch_task(task["id"], name="Alice's name", description="Alice was here", order=0)
+    expect(dialog).to_contain_text("alice changed this task while you were editing it", timeout=LIVE)
+    dialog.get_by_role("button", name="Save").click()
+
+    conflict = bob.get_by_role("dialog", name="Someone else changed this task")
+    expect(conflict).to_be_visible()
+    rows = conflict.locator("tbody tr")
+    expect(rows).to_have_count(1)  # not the description (only theirs), not the position, no equal rows
+    expect(rows.get_by_role("rowheader")).to_have_text("Name")
+    expect(rows.get_by_role("cell")).to_have_text(["Bob's name", "Alice's name", "Clash task"])
+    expect(conflict.get_by_role("columnheader", name="When you started")).to_be_visible()
+    expect(conflict).not_to_contain_text("2048")
+    conflict.get_by_role("button", name="Apply mine").click()
+    saved = rest.wait_for_task(task["id"], lambda task: task["name"] == "Bob's name")
+    assert (saved["description"], saved["order"]) == ("Alice was here", 0)
+
+
+def test_an_edit_to_a_field_the_other_person_left_alone_is_saved_without_asking(people, rest, expect):
+    sprint = rest.sprint(32, "Merge sprint")
+    task = rest.task("Merge task", sprint=sprint["id"])
+    bob = people("bob", sprint["id"])
+    dialog = open_details(bob, "Merge task")
+    expect(dialog.get_by_role("list", name="Activity")).to_contain_text("added")  # ETag known
+    dialog.get_by_label("Points").fill("3")
+    rest.patch_task(task["id"], name="Renamed by alice")
+    expect(dialog).to_contain_text("alice changed this task while you were editing it", timeout=LIVE)
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(bob.get_by_role("status").filter(has_text="both changes are kept")).to_be_visible()
+    expect(bob.get_by_role("dialog", name="Someone else changed this task")).to_be_hidden()
+    saved = rest.wait_for_task(task["id"], lambda task: task["points"] == 3)
+    assert saved["name"] == "Renamed by alice"
+    expect(card(bob, "Renamed by alice")).to_contain_text("3")

@@ -1,15 +1,20 @@
-// The conflict panel: someone else saved the task first. Shows "your version"
-// beside "their version" and lets the person choose; nothing happens until then.
+// The conflict panel: someone else saved the task first and changed a field
+// this person changed too. Shows only the fields where "your version" and
+// "their version" differ, marks what they changed since the version this person
+// started from (beside it), and lets the person choose; nothing happens until then.
+// (Edits to different fields never come here: ./board/writes.js merges them.)
 
 import { formatLongDate } from "./dates.js";
 import { clear, el } from "./dom.js";
-import { BACKLOG_LABEL, FIELD_LABELS, STATUS_LABELS, TASK_FIELDS } from "./model.js";
+import { BACKLOG_LABEL, differingFields, FIELD_LABELS, STATUS_LABELS } from "./model.js";
 
 const dialog = document.getElementById("conflict-dialog");
 const rows = document.getElementById("conflict-rows");
 const explanation = document.getElementById("conflict-explanation");
 const mineButton = dialog.querySelector('[data-action="mine"]');
 const theirsButton = dialog.querySelector('[data-action="theirs"]');
+const mineHeading = document.getElementById("conflict-mine-heading");
+const beforeHeading = document.getElementById("conflict-before-heading");
 
 let settle = null;
 
@@ -45,31 +50,37 @@ export function describeValue(field, value, { sprintId, users } = {}) {
 }
 
 /**
- * Ask which version to keep. `mine` is the task as saving my changes would leave
- * it, `theirs` the current one on the server, `fields` the rows to show.
- * Resolves to "mine" or "theirs".
+ * Ask which version to keep. `base` is the task as this person last saw it,
+ * `mine` as saving their changes would leave it (null: deleting it), `theirs`
+ * the current one on the server. Resolves to "mine" or "theirs".
  */
-export function chooseVersion({ mine, theirs, fields, actor, title, mineLabel, context }) {
+export function chooseVersion({ base, mine, theirs, actor, title, mineLabel, context }) {
   if (settle) finish("theirs");
   clear(rows);
-  const shown = fields && fields.length ? fields : TASK_FIELDS;
-  for (const field of TASK_FIELDS.filter((name) => shown.includes(name))) {
-    const mineText = mine ? describeValue(field, mine[field], context) : "Deleted";
-    const theirsText = describeValue(field, theirs[field], context);
+  const who = actor || "Someone else";
+  const yours = mine || base;
+  const cell = (className, field, task) =>
+    el("td", { className }, el("span", { className: "value", text: describeValue(field, task[field], context) }));
+  for (const field of differingFields(yours, theirs)) {
+    const theyChanged = (base[field] ?? null) !== (theirs[field] ?? null);
     rows.append(
       el(
         "tr",
-        { className: mineText === theirsText ? "same" : "differs" },
+        { className: theyChanged ? "they-changed" : "" },
         el("th", { scope: "row", text: FIELD_LABELS[field] }),
-        el("td", { className: "mine" }, el("span", { className: "value", text: mineText })),
-        el("td", { className: "theirs" }, el("span", { className: "value", text: theirsText })),
+        cell("mine", field, yours),
+        cell("theirs", field, theirs),
+        mine ? cell("before", field, base) : null,
       ),
     );
   }
-  const who = actor ? actor : "Someone else";
+  beforeHeading.hidden = !mine;
   dialog.querySelector("#conflict-title").textContent = title || "Someone else changed this task";
-  explanation.textContent =
-    `${who} saved “${theirs.name}” after you started your change. ` + "Choose which version to keep.";
+  mineHeading.textContent = mine ? "Your version" : "As you saw it";
+  explanation.textContent = mine
+    ? `${who} saved “${theirs.name}” after you started your change, and changed what you changed. ` +
+      "Their other changes are kept either way. Choose which version to keep."
+    : `${who} changed “${theirs.name}” after you last saw it. Delete it anyway, or keep it?`;
   mineButton.textContent = mineLabel || "Apply mine";
   return new Promise((resolve) => {
     settle = resolve;

@@ -168,7 +168,22 @@ export function changedFields(task, changes) {
   return result;
 }
 
-/** The fields a conflict shows: those I am changing and those they changed since `base`, in display order. */
-export function conflictFields(base, theirs, changes = {}) {
-  return TASK_FIELDS.filter((field) => field in changes || (theirs[field] ?? null) !== (base[field] ?? null));
+/** Fields nobody is asked about: a position is worked out again on every move. */
+const QUIET_FIELDS = new Set(["order"]);
+
+/** The fields that differ between two versions of a task, positions aside, in display order. */
+export function differingFields(a, b) {
+  return TASK_FIELDS.filter((field) => !QUIET_FIELDS.has(field) && (a[field] ?? null) !== (b[field] ?? null));
+}
+
+/**
+ * My `changes` to the version `base`, after someone else saved `theirs`:
+ * `{clashes, merged}`. `clashes` are the fields we both changed to different
+ * values (positions aside): only those need the person's choice. `merged` is
+ * what to send on top of theirs: my changes that theirs does not have already.
+ */
+export function mergeEdit(base, theirs, changes) {
+  const theirFields = differingFields(base, theirs);
+  const clashes = theirFields.filter((field) => field in changes && (changes[field] ?? null) !== (theirs[field] ?? null));
+  return { clashes, merged: changedFields(theirs, changes) };
 }

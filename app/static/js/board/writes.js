@@ -12,9 +12,10 @@ import {
   changedFields,
   COLUMN_BY_KEY,
   columnKeyOf,
-  conflictFields,
+  differingFields,
   isStepKey,
   KEPT_THEIRS,
+  mergeEdit,
   moveFields,
   newTaskFields,
   placeAt,
@@ -182,7 +183,10 @@ export class BoardWrites {
     }
   }
 
-  /** Someone else saved first: show both versions and do what the person chooses. */
+  /**
+   * Someone else saved first. Changes to fields they left alone are saved on top
+   * of their version at once; only fields we both changed are the person's to decide.
+   */
   async resolveConflict(base, changes, theirs, theirEtag, { form, done, quiet, revision }) {
     const mine = { ...theirs, ...changes };
     if (sameTask(theirs, base)) {
@@ -194,12 +198,18 @@ export class BoardWrites {
       if (done) announce(done);
       return theirs;
     }
-    if (quiet) {
+    const { clashes, merged } = mergeEdit(base, theirs, changes);
+    if (quiet && (clashes.length || theirs.order !== base.order)) {
       // Housekeeping (renumbering the neighbours of a moved task) never overrides anyone.
       this.accept(theirs, theirEtag, revision);
       return null;
     }
-    const choice = await this.choose(base.id, { mine, theirs, fields: conflictFields(base, theirs, changes) });
+    if (!clashes.length) {
+      const who = this.store.lastActor.get(base.id) || "Someone else";
+      const both = done && `${done} ${who} had changed other fields of it; both changes are kept.`;
+      return this.save(theirs, merged, { form, done: both, quiet });
+    }
+    const choice = await this.choose(base.id, { base, mine, theirs });
     if (choice === "mine") {
       return this.save(theirs, changes, { form, done: done || `Saved your version of “${mine.name}”.` });
     }
@@ -253,13 +263,8 @@ export class BoardWrites {
 
   async confirmRemoveAfterChange(base, theirs, etag, revision) {
     this.store.remember(base.id, etag, theirs);
-    const choice = await this.choose(base.id, {
-      mine: null,
-      theirs,
-      fields: conflictFields(base, theirs),
-      title: "Someone else changed this task",
-      mineLabel: "Delete anyway",
-    });
+    if (!differingFields(base, theirs).length) return this.remove(theirs); // only moved within its column
+    const choice = await this.choose(base.id, { base, mine: null, theirs, mineLabel: "Delete anyway" });
     if (choice === "mine") return this.remove(theirs);
     this.accept(theirs, etag, revision);
     announce(`Kept “${theirs.name}”.`);
