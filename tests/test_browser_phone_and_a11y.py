@@ -120,3 +120,20 @@ def test_an_edit_to_a_field_the_other_person_left_alone_is_saved_without_asking(
     saved = rest.wait_for_task(task["id"], lambda task: task["points"] == 3)
     assert saved["name"] == "Renamed by alice"
     expect(card(bob, "Renamed by alice")).to_contain_text("3")
+
+
+# -- drags that end with their sender ------------------------------------------------------------
+
+
+def test_a_drag_mark_ends_at_once_when_the_dragger_closes_the_tab(people, rest, expect):
+    sprint = rest.sprint(33, "Drag end sprint")
+    rest.task("Dragged away", sprint=sprint["id"])
+    alice = people("alice", sprint["id"])
+    bob = people("bob", sprint["id"])
+    source = card(bob, "Dragged away").bounding_box()
+    bob.mouse.move(source["x"] + 8, source["y"] + source["height"] - 8)
+    bob.mouse.down()
+    bob.mouse.move(source["x"] + 40, source["y"] + 60, steps=8)
+    expect(card(alice, "Dragged away")).to_contain_text("bob is moving this", timeout=LIVE)
+    bob.close()  # mid-drag: no dragend of his own ever comes
+    expect(card(alice, "Dragged away")).not_to_contain_text("bob is moving this", timeout=LIVE)

@@ -1,5 +1,7 @@
 // Who else is moving a card right now: the `hint`s of the other people on the
-// board, each forgotten on dragend or drop, or after a while without one.
+// board, each forgotten on dragend or drop. The server sends that dragend for
+// its sender too when the sender leaves the board (closes the tab, loses the
+// connection); the lifetime below only covers a server that could not.
 
 const HINT_LIFETIME = 30000;
 
