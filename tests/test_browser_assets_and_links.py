@@ -155,6 +155,22 @@ def test_a_second_tab_is_signed_in_and_logging_out_in_one_signs_out_the_other(ta
     expect(second.locator("#whoami")).to_have_text("bob")
 
 
+def test_a_session_past_its_expiry_asks_to_sign_in_again(tab, server, expect):
+    first = tab()
+    first.goto(server.url + "/")
+    sign_in(first, "alice", expect)
+    stored = first.evaluate("JSON.parse(localStorage.getItem('scrumboard.session'))")
+    assert stored["username"] == "alice" and stored["expires"]
+    first.evaluate(
+        "localStorage.setItem('scrumboard.session', JSON.stringify({...JSON.parse("
+        "localStorage.getItem('scrumboard.session')), expires: '2000-01-01T00:00:00Z'}))"
+    )
+    later = tab()
+    later.goto(server.url + "/")
+    expect(later.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert later.evaluate("localStorage.getItem('scrumboard.session')") is None
+
+
 # -- links ----------------------------------------------------------------------------
 
 
