@@ -733,3 +733,73 @@ def test_a_waiting_change_is_named_as_a_move_a_reorder_or_an_edit(units):
         "Reorder “Task 1”",
         "Edit “Task 1”: name, due date",
     ]
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+
+def test_the_apis_messages_are_shown_in_words_that_say_what_to_do(units):
+    results = units(
+        ["messages.js"],
+        """({ friendlyErrors, friendlyMessage, friendlySentence }) => [
+          friendlyErrors("login", { username: ["Length must be between 1 and 150."],
+                                    password: ["Missing data for required field."] }),
+          friendlyErrors("task", {
+            name: ["This field may not be blank or longer than 100 characters."],
+            description: ["Field may not be null."],
+            points: ["Ensure that there is no more than 1 decimal place."],
+            due: ["Not a valid date."],
+            assigned: ['User "carol" is not a member of this project.'],
+            sprint: ["Cannot add tasks to past sprints."],
+          }),
+          friendlyErrors("task", { non_field_errors: ['Backlog tasks must have "Not Started" status.',
+                                                      "Expected a JSON object."] }),
+          friendlyErrors("task", { non_field_errors: ["Started date cannot be set for not started tasks.",
+                                                      "Completed date cannot be set for uncompleted tasks."] }),
+          friendlyErrors("sprint", { name: ["Ensure this field has no more than 100 characters."],
+                                     end: ["Field may not be null."], start: ["Not a valid date."] }),
+          friendlyMessage("sprint", "end", "A sprint with this end date already exists."),
+          friendlyMessage("sprint", "end", "End date cannot be in the past."),
+          friendlyMessage("comment", "body", "This field may not be blank."),
+          friendlyMessage("project", "name", "This field may not be blank or longer than 100 characters."),
+          friendlyMessage("member", "role", "Must be one of: admin, member, viewer."),
+          friendlyMessage("task", "name", "Something the board has no words for."),
+          friendlySentence("task", { message: "The submitted data is not valid.",
+                                     body: { errors: { sprint: ["Cannot assign tasks to past sprints."] } } }),
+          friendlySentence("task", { message: "Network down", body: null }),
+        ]""",
+    )
+    login, task, backlog, dates, sprint, taken, past, comment, project, role, unknown, moved, offline = results
+    assert login == {"username": ["Enter your username."], "password": ["Enter your password."]}
+    assert task == {
+        "name": ["Give the task a name of up to 100 characters."],
+        "description": ["Write the description as plain text, or leave it empty."],
+        "points": ["Points are a number from 0 to 999 with at most one decimal."],
+        "due": ["Enter a date, such as 2030-01-31, or pick one from the calendar."],
+        "assigned": ["That person is not in this project: choose someone who is, or ask an admin to add them."],
+        "sprint": ["This sprint has ended: add the task to a current sprint or to the backlog."],
+    }
+    # The status rules go beside the status; what is not about a field stays at the top.
+    assert backlog == {
+        "status": ["A backlog task has not started yet: move it into the sprint first, then change its status."],
+        "non_field_errors": ["Expected a JSON object."],
+    }
+    assert dates == {
+        "status": [
+            "A task that has not started has no start date: move it to In Progress first.",
+            "Only a Done task has a completion date: move it to Done first.",
+        ]
+    }
+    assert sprint == {
+        "name": ["A sprint's name can have at most 100 characters."],
+        "end": ["Choose the date the sprint ends."],
+        "start": ["Enter a date, such as 2030-01-31, or pick one from the calendar."],
+    }
+    assert taken == "Another sprint of this project ends that day: choose another end date."
+    assert past == "End date cannot be in the past."  # the API's own words already say it
+    assert comment == "Write a comment of up to 10,000 characters."
+    assert project == "Give the project a name of up to 100 characters."
+    assert role == "Choose a role: viewer, member or admin."
+    assert unknown == "Something the board has no words for."
+    assert moved == "That sprint has ended: choose a current sprint or the backlog."
+    assert offline == "Network down"

@@ -137,3 +137,33 @@ def test_a_drag_mark_ends_at_once_when_the_dragger_closes_the_tab(people, rest, 
     expect(card(alice, "Dragged away")).to_contain_text("bob is moving this", timeout=LIVE)
     bob.close()  # mid-drag: no dragend of his own ever comes
     expect(card(alice, "Dragged away")).not_to_contain_text("bob is moving this", timeout=LIVE)
+
+
+# -- messages beside their fields ----------------------------------------------------------------
+
+
+def test_bad_input_gets_a_message_in_plain_words_beside_its_field(people, browser, server, rest, expect):
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="Sign in").click()  # nothing typed
+    expect(page.get_by_label("Username")).to_have_accessible_description("Enter your username.")
+    expect(page.get_by_label("Password")).to_have_accessible_description("Enter your password.")
+    page.close()
+
+    sprint = rest.sprint(34, "Messages sprint")
+    rest.task("Worded task", sprint=sprint["id"])
+    alice = people("alice", sprint["id"])
+    dialog = open_details(alice, "Worded task")
+    dialog.get_by_label("Name").fill("   ")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_label("Name")).to_have_accessible_description(
+        "Give the task a name of up to 100 characters."
+    )
+    dialog.get_by_label("Name").fill("Worded task")
+    dialog.get_by_label("Assignee").select_option("carol")  # in no project of alice's
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_label("Assignee")).to_have_accessible_description(
+        "That person is not in this project: choose someone who is, or ask an admin to add them."
+    )
+    expect(dialog).not_to_contain_text("may not be blank")
+    expect(dialog).not_to_contain_text("does not exist")

@@ -1,5 +1,7 @@
 // Building the page with DOM methods only: text always goes in as text, never as HTML.
 
+import { friendlyErrors } from "./messages.js";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 /**
@@ -58,11 +60,12 @@ export function uniqueId(prefix) {
 
 /**
  * Show an API error body on a form: each field's messages in the element marked
- * `data-errors-for="<field>"` (next to that field), everything else at the top.
+ * `data-errors-for="<field>"` (next to that field), everything else at the top,
+ * in plain words for what the form's `data-messages` names (./messages.js).
  */
 export function showFormErrors(form, body) {
   clearFormErrors(form);
-  const errors = (body && body.errors) || {};
+  const errors = friendlyErrors(form.dataset.messages, body && body.errors);
   const top = [];
   const targets = new Map();
   for (const node of form.querySelectorAll("[data-errors-for]")) {
@@ -73,7 +76,7 @@ export function showFormErrors(form, body) {
     const list = Array.isArray(messages) ? messages : [String(messages)];
     const target = field !== "non_field_errors" ? targets.get(field) : null;
     if (!target) {
-      top.push(...list.map((message) => (field === "non_field_errors" ? message : `${field}: ${message}`)));
+      top.push(...list);
       continue;
     }
     target.hidden = false;

@@ -22,7 +22,7 @@ export function addTaskControl(column, create) {
   const cancel = el("button", { type: "button", className: "button button-small", text: "Cancel" });
   const form = el(
     "form",
-    { className: "add-task-form", hidden: true, noValidate: true },
+    { className: "add-task-form", hidden: true, noValidate: true, dataset: { messages: "task" } },
     el("div", { className: "form-errors", hidden: true, attrs: { role: "alert" }, dataset: { errorsFor: "form" } }),
     el("label", { htmlFor: inputId, text: "Task name" }),
     input,

@@ -3,8 +3,9 @@
 // if anyone changed the task since, the undo is refused rather than overwriting
 // them. A delete is undone by restoring the task (same id, fields and comments).
 
-import { api, ApiError, errorSentence } from "../api.js";
+import { api, ApiError } from "../api.js";
 import { announce } from "../dom.js";
+import { friendlySentence } from "../messages.js";
 
 /** The fields a move changed (`changes`), as they were in `before`: what undoing it sends. */
 export function previousFields(before, changes) {
@@ -44,7 +45,7 @@ export class BoardUndo {
         } else if (error.status === 404) {
           announce(`Cannot undo: “${after.name}” has been deleted.`, "error");
         } else {
-          announce(`Cannot undo: ${errorSentence(error)}`, "error");
+          announce(`Cannot undo: ${friendlySentence("task", error)}`, "error");
         }
       }
     });
@@ -60,7 +61,7 @@ export class BoardUndo {
       announce(`Restored “${body.name}”.`);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      announce(`Cannot restore “${task.name}”: ${errorSentence(error)}`, "error");
+      announce(`Cannot restore “${task.name}”: ${friendlySentence("task", error)}`, "error");
     }
   }
 }

@@ -5,9 +5,10 @@
 // Offline, moves and edits wait in ./outbox.js; one's own moves and deletes can
 // be undone from their toast (./undo.js).
 
-import { api, ApiError, errorSentence } from "../api.js";
+import { api, ApiError } from "../api.js";
 import { chooseVersion } from "../conflict.js";
 import { announce, showFormErrors } from "../dom.js";
+import { friendlySentence } from "../messages.js";
 import {
   changedFields,
   COLUMN_BY_KEY,
@@ -178,7 +179,7 @@ export class BoardWrites {
         return null;
       }
       if (form) showFormErrors(form, error.body);
-      else if (!quiet) announce(errorSentence(error), "error");
+      else if (!quiet) announce(friendlySentence("task", error), "error");
       return null;
     }
   }
@@ -256,7 +257,7 @@ export class BoardWrites {
         this.forget(id);
         return true;
       }
-      announce(errorSentence(error), "error");
+      announce(friendlySentence("task", error), "error");
       return false;
     }
   }

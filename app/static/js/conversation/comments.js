@@ -3,8 +3,9 @@
 // add comments; authors edit theirs; authors and project admins delete.
 // Viewers read.
 
-import { api, ApiError, errorSentence, getAll } from "../api.js";
+import { api, ApiError, getAll } from "../api.js";
 import { clear, clearFormErrors, el, showFormErrors } from "../dom.js";
+import { friendlySentence } from "../messages.js";
 import { canWrite, isAdmin } from "../projects/list.js";
 import { formatMoment } from "./activity.js";
 import { textWithLinks } from "./text.js";
@@ -136,7 +137,7 @@ export class CommentsPanel {
     input.setAttribute("aria-label", "Edit your comment");
     const form = el(
       "form",
-      { className: "comment-edit", noValidate: true },
+      { className: "comment-edit", noValidate: true, dataset: { messages: "comment" } },
       el("div", { className: "form-errors", hidden: true, attrs: { role: "alert" }, dataset: { errorsFor: "form body" } }),
       input,
       el(
@@ -185,7 +186,7 @@ export class CommentsPanel {
       this.onChanged();
     } catch (error) {
       if (error.status === 404) this.onChange({ id: comment.id, body: null });
-      else this.setStatus(errorSentence(error));
+      else this.setStatus(friendlySentence("comment", error));
     }
   }
 

@@ -1,8 +1,9 @@
 // Project settings, for its admins: rename it, change members' roles, remove
 // members, and add people found by a username search.
 
-import { api, errorSentence, getAll } from "../api.js";
+import { api, getAll } from "../api.js";
 import { announce, clear, clearFormErrors, el, showFormErrors, uniqueId } from "../dom.js";
+import { friendlySentence } from "../messages.js";
 import { ROLE_LABELS, ROLES } from "./list.js";
 
 const SEARCH_DELAY = 200; // ms after the last keystroke
@@ -142,7 +143,7 @@ export class ProjectSettings {
       await api.put(this.memberPath(member.username), { role });
       announce(`${member.username} is now ${ROLE_LABELS[role].toLowerCase()} of “${this.project.name}”.`);
     } catch (error) {
-      announce(errorSentence(error), "error");
+      announce(friendlySentence("member", error), "error");
     }
     await this.loadMembers(); // the server's roles, whether or not the change went through
   }
@@ -153,7 +154,7 @@ export class ProjectSettings {
       await api.delete(this.memberPath(member.username));
       announce(`Removed ${member.username} from “${project.name}”.`);
     } catch (error) {
-      announce(errorSentence(error), "error");
+      announce(friendlySentence("member", error), "error");
       return;
     }
     if (project !== this.project) return; // I removed myself: the project is gone from here
@@ -208,7 +209,7 @@ export class ProjectSettings {
       await api.put(this.memberPath(user.username), { role });
       announce(`Added ${user.username} to “${this.project.name}” as ${ROLE_LABELS[role].toLowerCase()}.`);
     } catch (error) {
-      announce(errorSentence(error), "error");
+      announce(friendlySentence("member", error), "error");
       return;
     }
     this.search.value = "";

@@ -2,9 +2,10 @@
 // If-Match of the version the form was filled from; and deleting it, which the
 // API refuses (409) while it still has tasks, explained here in words.
 
-import { api, ApiError, errorSentence } from "../api.js";
+import { api, ApiError } from "../api.js";
 import { today } from "../dates.js";
 import { announce, clearFormErrors, showFormErrors } from "../dom.js";
+import { friendlySentence } from "../messages.js";
 import { sprintName } from "../model.js";
 import { deleteRefusal, sprintProblems } from "./rules.js";
 
@@ -159,7 +160,7 @@ export class SprintDialog {
   refusal(error, sprint, board) {
     if (error.status === 409) return deleteRefusal(sprint, board.store.sprintTasks().length);
     if (error.status === 412) return "Someone else changed this sprint just now. Check it, then delete it again.";
-    return errorSentence(error);
+    return friendlySentence("sprint", error);
   }
 
   /** The board's sprint changed live (someone else saved it) while the form is open. */
