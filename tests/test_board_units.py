@@ -328,7 +328,9 @@ def test_edits_to_different_fields_merge_and_only_fields_both_changed_clash(unit
             mergeEdit(base, renamed, { name: "My name", description: "Mine" }),
             mergeEdit(base, renamed, { name: "Their name" }),
             // Both moved it (positions are never asked about), to different columns.
-            mergeEdit(base, task(1, { status: 3, started: "2030-01-01", order: 9 }), { ...movedDone, order: 4 }),
+            mergeEdit(
+              base, task(1, { status: 3, started: "2030-01-01", order: 9 }), { ...movedDone, order: 4 },
+            ),
           ];
         }"""),
     )
@@ -754,8 +756,10 @@ def test_the_apis_messages_are_shown_in_words_that_say_what_to_do(units):
           }),
           friendlyErrors("task", { non_field_errors: ['Backlog tasks must have "Not Started" status.',
                                                       "Expected a JSON object."] }),
-          friendlyErrors("task", { non_field_errors: ["Started date cannot be set for not started tasks.",
-                                                      "Completed date cannot be set for uncompleted tasks."] }),
+          friendlyErrors("task", { non_field_errors: [
+            "Started date cannot be set for not started tasks.",
+            "Completed date cannot be set for uncompleted tasks.",
+          ] }),
           friendlyErrors("sprint", { name: ["Ensure this field has no more than 100 characters."],
                                      end: ["Field may not be null."], start: ["Not a valid date."] }),
           friendlyMessage("sprint", "end", "A sprint with this end date already exists."),
@@ -764,24 +768,32 @@ def test_the_apis_messages_are_shown_in_words_that_say_what_to_do(units):
           friendlyMessage("project", "name", "This field may not be blank or longer than 100 characters."),
           friendlyMessage("member", "role", "Must be one of: admin, member, viewer."),
           friendlyMessage("task", "name", "Something the board has no words for."),
-          friendlySentence("task", { message: "The submitted data is not valid.",
-                                     body: { errors: { sprint: ["Cannot assign tasks to past sprints."] } } }),
+          friendlySentence("task", {
+            message: "The submitted data is not valid.",
+            body: { errors: { sprint: ["Cannot assign tasks to past sprints."] } },
+          }),
           friendlySentence("task", { message: "Network down", body: null }),
         ]""",
     )
-    login, task, backlog, dates, sprint, taken, past, comment, project, role, unknown, moved, offline = results
+    login, task, backlog, dates, sprint, taken, past, comment, project, role, unknown, moved, offline = (
+        results
+    )
     assert login == {"username": ["Enter your username."], "password": ["Enter your password."]}
     assert task == {
         "name": ["Give the task a name of up to 100 characters."],
         "description": ["Write the description as plain text, or leave it empty."],
         "points": ["Points are a number from 0 to 999 with at most one decimal."],
         "due": ["Enter a date, such as 2030-01-31, or pick one from the calendar."],
-        "assigned": ["That person is not in this project: choose someone who is, or ask an admin to add them."],
+        "assigned": [
+            "That person is not in this project: choose someone who is, or ask an admin to add them."
+        ],
         "sprint": ["This sprint has ended: add the task to a current sprint or to the backlog."],
     }
     # The status rules go beside the status; what is not about a field stays at the top.
     assert backlog == {
-        "status": ["A backlog task has not started yet: move it into the sprint first, then change its status."],
+        "status": [
+            "A backlog task has not started yet: move it into the sprint first, then change its status."
+        ],
         "non_field_errors": ["Expected a JSON object."],
     }
     assert dates == {
