@@ -5,7 +5,9 @@ touch, drags that end when their sender leaves, and axe-core's WCAG A/AA checks
 on every page (see tests/browser_support.py for the servers and people).
 """
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +25,8 @@ from tests.browser_pages import (
 pytest_plugins = ["tests.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BOARD_LOAD = re.compile(r"/api/(sprints/\d+(\?|$)|tasks\?(sprint=\d+|backlog=true))")
 
 
@@ -167,3 +171,50 @@ def test_bad_input_gets_a_message_in_plain_words_beside_its_field(people, browse
     )
     expect(dialog).not_to_contain_text("may not be blank")
     expect(dialog).not_to_contain_text("does not exist")
+
+
+# -- accessibility -------------------------------------------------------------------------------
+
+
+def axe_violations(page):
+    """axe-core's WCAG 2.0/2.1 A and AA violations on the page as shown, one line each."""
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")  # run as DevTools runs it: not subject to the CSP
+    results = page.evaluate(
+        "async (tags) => (await axe.run(document, { runOnly: { type: 'tag', values: tags } })).violations",
+        WCAG_A_AA,
+    )
+    return [
+        f"{item['id']} ({item['impact']}): {item['help']} at "
+        + json.dumps([node["target"] for node in item["nodes"]][:5])
+        for item in results
+    ]
+
+
+def test_every_page_passes_axe_cores_wcag_a_and_aa_checks(people, browser, server, rest, expect):
+    login = browser.new_page()
+    login.goto(server.url + "/")
+    expect(login.get_by_role("button", name="Sign in")).to_be_visible()
+    assert axe_violations(login) == [], "login page"
+    login.close()
+
+    sprint = rest.sprint(35, "Accessible sprint", description="Checked by axe")
+    rest.task("Accessible task", sprint=sprint["id"], points=3, description="Read by everyone")
+    alice = people("alice")
+    expect(alice.get_by_role("list", name="Upcoming sprints")).to_be_visible()
+    assert axe_violations(alice) == [], "sprint list"
+
+    alice.get_by_role("button", name="Project settings").click()
+    settings = alice.get_by_role("dialog", name="Project settings")
+    expect(settings.get_by_role("list", name="Members")).to_contain_text("bob")
+    assert axe_violations(alice) == [], "project settings"
+    settings.get_by_role("button", name="Done").click()
+
+    alice.get_by_role("link", name=re.compile("Accessible sprint")).click()
+    expect(card(alice, "Accessible task")).to_be_visible()
+    expect(alice.locator("#burndown-chart svg")).to_be_visible()
+    assert axe_violations(alice) == [], "board"
+
+    dialog = open_details(alice, "Accessible task")
+    expect(dialog.get_by_role("list", name="Activity")).to_contain_text("added")
+    assert axe_violations(alice) == [], "task dialog"
