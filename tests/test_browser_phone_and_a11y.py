@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser_pages import (
+    ARTIFACTS,
+    COLUMN_NAMES,
     LIVE,
     PASSWORDS,
     PHONE,
@@ -179,7 +181,9 @@ def test_bad_input_gets_a_message_in_plain_words_beside_its_field(people, browse
 def axe_violations(page):
     """axe-core's WCAG 2.0/2.1 A and AA violations on the page as shown, one line each."""
     if not page.evaluate("() => Boolean(window.axe)"):
-        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")  # run as DevTools runs it: not subject to the CSP
+        page.evaluate(
+            AXE.read_text(encoding="utf-8") + "\n;undefined"
+        )  # run as DevTools runs it: not subject to the CSP
     results = page.evaluate(
         "async (tags) => (await axe.run(document, { runOnly: { type: 'tag', values: tags } })).violations",
         WCAG_A_AA,
@@ -218,3 +222,57 @@ def test_every_page_passes_axe_cores_wcag_a_and_aa_checks(people, browser, serve
     dialog = open_details(alice, "Accessible task")
     expect(dialog.get_by_role("list", name="Activity")).to_contain_text("added")
     assert axe_violations(alice) == [], "task dialog"
+
+
+# -- the phone -------------------------------------------------------------------------------------
+
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'button, select, a, [role=tab], label.filter-check, input:not([type=checkbox])')]
+  .filter((node) => node.checkVisibility())
+  .filter((node) => !node.closest('.visually-hidden, .skip-link, dialog:not([open])'))
+  .map((node) => [node.textContent.trim().slice(0, 30) || node.id, node.getBoundingClientRect()])
+  .filter(([, box]) => box.height < 44 || box.width < 44)
+  .map(([name, box]) => `${name}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+
+
+def test_a_phone_shows_one_column_at_a_time_with_thumb_sized_targets_and_moves_by_touch(
+    signed_in, rest, expect
+):
+    sprint = rest.sprint(36, "Phone sprint", description="Carried in a pocket")
+    task = rest.task("Tapped along", sprint=sprint["id"])
+    phone = signed_in("alice", sprint["id"], viewport=PHONE, has_touch=True, is_mobile=True)
+
+    expect(phone.get_by_role("banner").get_by_text("alice", exact=True)).to_be_visible()  # who is signed in
+    tabs = phone.get_by_role("tab")
+    expect(tabs).to_have_count(5)
+    expect(phone.get_by_role("tab", selected=True)).to_contain_text("Not Started")
+    shown = [name for name in COLUMN_NAMES if column(phone, name).is_visible()]
+    assert shown == ["Not Started"]
+    # The sprint's details and burndown are folded: the column starts in the first screen.
+    expect(phone.locator("#burndown")).to_be_hidden()
+    assert phone.get_by_role("tablist", name="Columns").bounding_box()["y"] < 400
+    first = card(phone, "Tapped along").bounding_box()
+    assert first["y"] + first["height"] < PHONE["height"] * 0.75
+    assert phone.evaluate(SMALL_TARGETS) == []
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    details = phone.get_by_role("button", name="Sprint details")
+    details.tap()
+    expect(details).to_have_attribute("aria-expanded", "true")
+    expect(phone.locator("#burndown")).to_be_visible()
+    details.tap()
+    expect(phone.locator("#burndown")).to_be_hidden()
+
+    # Move the task by touch with its move control, then follow it to its column's tab.
+    move = card(phone, "Tapped along").get_by_label(re.compile("^Move"))
+    move.tap()
+    move.select_option("In Progress")
+    rest.wait_for_task(task["id"], lambda task: task["status"] == 2)
+    in_progress = phone.get_by_role("tab", name=re.compile("^In Progress"))
+    expect(in_progress).to_contain_text("1")
+    in_progress.tap()
+    expect(in_progress).to_have_attribute("aria-selected", "true")
+    expect(column(phone, "Not Started")).to_be_hidden()
+    expect(card(phone, "Tapped along", "In Progress")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "board-phone-tabs.png"))

@@ -10,6 +10,7 @@ import { columnTotals, formatPoints, shortPoints } from "../points.js";
 import { addTaskControl } from "./addtask.js";
 import { Card, initials } from "./card.js";
 import { countText, matchesFilter } from "./filters.js";
+import { ColumnTabs } from "./tabs.js";
 
 /** When a sprint runs, as the board's header says it on `now`. */
 export function sprintWhen(sprint, now) {
@@ -41,6 +42,16 @@ export class BoardView {
     this.presenceList = byId("presence-list");
     this.editButton = byId("sprint-edit-open");
     this.loadingNote = byId("board-loading");
+    this.tabs = new ColumnTabs(board);
+    // On a phone the sprint's details and burndown fold away above the columns (app.css).
+    this.head = this.columnsRoot.parentNode.querySelector(".board-head");
+    this.headToggle = byId("board-head-toggle");
+    this.toggleHead = () => this.foldHead(this.headToggle.getAttribute("aria-expanded") === "true");
+  }
+
+  foldHead(folded) {
+    this.head.classList.toggle("is-folded", folded);
+    this.headToggle.setAttribute("aria-expanded", String(!folded));
   }
 
   start() {
@@ -49,11 +60,15 @@ export class BoardView {
     for (const node of [this.dates, this.description, this.presenceList]) clear(node);
     this.editButton.hidden = true;
     this.loadingNote.hidden = false;
+    this.foldHead(true);
+    this.headToggle.addEventListener("click", this.toggleHead);
   }
 
   stop() {
     clear(this.columnsRoot);
     this.cards.clear();
+    this.tabs.stop();
+    this.headToggle.removeEventListener("click", this.toggleHead);
   }
 
   buildColumns() {
@@ -69,7 +84,12 @@ export class BoardView {
       const add = addTaskControl(column, (name, form) => this.board.writes.create(name, column.key, form));
       const section = el(
         "section",
-        { className: `column column-${column.key}`, attrs: { "aria-labelledby": headingId }, dataset: { column: column.key } },
+        {
+          id: `column-section-${column.key}`,
+          className: `column column-${column.key}`,
+          attrs: { "aria-labelledby": headingId },
+          dataset: { column: column.key },
+        },
         el("header", { className: "column-head" }, el("h2", { id: headingId, text: column.title }), points, count),
         list,
         empty,
@@ -79,6 +99,7 @@ export class BoardView {
       this.columns.set(column.key, { section, list, count, points, empty, add });
       this.columnsRoot.append(section);
     }
+    this.tabs.build(new Map([...this.columns].map(([key, parts]) => [key, parts.section])));
   }
 
   loaded() {
@@ -158,6 +179,7 @@ export class BoardView {
       parts.points.title = figures.long;
       parts.points.hidden = figures.points === null;
       parts.section.dataset.points = figures.points === null ? "" : String(figures.points);
+      this.tabs.setCount(column.key, tasks.length);
       parts.empty.hidden = tasks.length > 0;
       parts.empty.textContent = all.length ? "No matching tasks" : "No tasks";
     }
