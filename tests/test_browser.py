@@ -342,7 +342,9 @@ def test_screenshots_of_the_board_at_desktop_and_phone_width(people, rest, expec
     alice.screenshot(path=str(ARTIFACTS / "task-dialog-desktop.png"))
 
     phone = people("alice", s, viewport=PHONE)
+    phone.get_by_role("tab", name=re.compile("^Backlog")).click()  # one column at a time
     expect(card(phone, "Spike: address autocomplete", "Backlog")).to_be_visible()
+    phone.get_by_role("button", name="Sprint details").click()
     expect(presence(phone)).to_contain_text("bob", timeout=LIVE)
     # Nothing sticks out sideways: the columns scroll inside their own strip.
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

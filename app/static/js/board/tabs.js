@@ -12,7 +12,7 @@ export class ColumnTabs {
     this.board = board;
     this.root = document.getElementById("column-tabs");
     this.tabs = new Map(); // column key -> {tab, count}
-    this.shown = "not-started";
+    this.shown = "in-progress"; // the work under way, first
     this.onKey = (event) => this.key(event);
   }
 
