@@ -205,3 +205,14 @@ def snapshot(app):
             }
 
     return take
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run two at a time (pytest-xdist, ``--dist loadgroup``), the system tests keep to two
+    lanes: the browser tests on one, the other server tests on the other, each lane one
+    test at a time, so that timing-sensitive server tests never run beside each other."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.get_closest_marker("server"):
+            item.add_marker(pytest.mark.xdist_group("servers"))

@@ -11,6 +11,7 @@ once against the same database (and Redis) to test more than one process::
 Nothing here is a fixture, so any test module can build its own on top.
 """
 
+import atexit
 import contextlib
 import os
 import signal
@@ -311,10 +312,28 @@ def postgres_database():
         services.drop_postgres_database(url)
 
 
+_migrated_template = None
+
+
+def _migrated_template_url():
+    """A database brought to the latest migration with the real ``flask db upgrade``,
+    once per test process; later migrated databases are copies of it."""
+    global _migrated_template
+    if _migrated_template is None:
+        url = services.create_postgres_database()
+        atexit.register(services.drop_postgres_database, url)
+        upgrade_database(url)
+        _migrated_template = url
+    return _migrated_template
+
+
 @contextlib.contextmanager
 def migrated_postgres_database():
-    """A fresh PostgreSQL database brought to the latest migration with the real
-    ``flask db upgrade``; dropped afterwards."""
-    with postgres_database() as url:
-        upgrade_database(url)
+    """A fresh PostgreSQL database at the latest migration (a copy of one that the real
+    ``flask db upgrade`` migrated); dropped afterwards."""
+    services.require_postgres()
+    url = services.create_postgres_database(template=_migrated_template_url())
+    try:
         yield url
+    finally:
+        services.drop_postgres_database(url)

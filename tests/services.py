@@ -47,11 +47,12 @@ def require_redis(url=REDIS_URL):
         missing(f"Redis is not reachable at {url}: {error}")
 
 
-def create_postgres_database(server_url=POSTGRES_URL):
-    """Create an empty database on the server; returns its URL."""
+def create_postgres_database(server_url=POSTGRES_URL, template=None):
+    """Create a database on the server, empty or a copy of ``template`` (a URL); returns its URL."""
     name = f"scrum_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     with postgres_admin_engine(server_url).connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 

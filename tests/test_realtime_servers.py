@@ -776,3 +776,43 @@ def test_subscribe_with_since_replays_missed_changes_in_order_then_live_ones(clu
         client.wait_change("task", live_task["id"], "add")
         received = [(c["model"], c["id"], c["action"]) for c in client.changes()]
         assert received == [*missed, ("task", live_task["id"], "add")]
+
+
+# --- Projects across processes ---------------------------------------------------------------
+
+
+def test_another_projects_changes_reach_no_one_outside_it_on_either_process(cluster, live):
+    """cat starts a second project and writes to it through A; ben, who is only in the
+    first, follows a board on B: nothing of the second project reaches him, live or
+    replayed, and removing him from the first through A cuts his socket on B out of it."""
+    api_ann, api_cat = cluster.api(cluster.a), cluster.api(cluster.a, "cat")
+    board = api_ann.sprint("Team board")["id"]
+    team = api_ann.call("GET", "/api/projects", 200)["results"][0]["id"]
+    other = api_cat.call("POST", "/api/projects", 201, {"name": f"Other {uuid.uuid4().hex[:6]}"})["id"]
+    ben_b = live(cluster.b, cluster.tokens["ben"], subscribe=board, label="ben on B")
+    seq = ben_b.call("subscribe", {"sprint": board, "since": None})["seq"]
+
+    end = (date.today() + timedelta(days=next(_sprint_days))).isoformat()
+    hidden_sprint = api_cat.call(
+        "POST", "/api/sprints", 201, {"name": "Hidden", "end": end, "project": other}
+    )
+    hidden_task = api_cat.call("POST", "/api/tasks", 201, {"name": "Hidden backlog", "project": other})
+    sentinel = api_ann.call("POST", "/api/tasks", 201, {"name": "Team backlog", "project": team})
+    ben_b.wait_change("task", sentinel["id"], "add")
+    assert {c["body"]["project"] for c in ben_b.changes() if c["body"] and "project" in c["body"]} <= {team}
+    assert not ben_b.changes("task", {hidden_task["id"]})
+    assert not ben_b.changes("sprint", {hidden_sprint["id"]})
+
+    again = live(cluster.b, cluster.tokens["ben"], label="ben again on B")
+    answer = again.subscribe(board, since=seq)
+    assert answer["ok"] and "resync" not in answer
+    again.wait_change("task", sentinel["id"], "add")
+    assert not again.changes("task", {hidden_task["id"]})
+
+    api_ann.call("DELETE", f"/api/projects/{team}/members/ben", 204)
+    _, removal = ben_b.wait_for("change", lambda c: c["model"] == "member" and c["action"] == "remove")
+    assert removal["body"] == {"project": team, "username": "ben"}
+    after_removal = api_ann.call("POST", "/api/tasks", 201, {"name": "After ben left", "sprint": board})
+    create_user(cluster.database_url, "dan", PASSWORD, project=None)  # a lobby change ben does see
+    ben_b.wait_for("change", lambda c: c["model"] == "user" and c["body"]["username"] == "dan")
+    assert not ben_b.changes("task", {after_removal["id"]})

@@ -17,8 +17,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from app import access, db
 from app.activity import parse_since
 from app.errors import ApiError
+from app.fields import ISO_DATE
 from app.models import INT32_MAX, INT32_MIN, User
-from app.schemas import ISO_DATE
 
 QUERY_INVALID = "A query parameter is not valid."
 
