@@ -10,7 +10,10 @@ in production, and factories open their own.
 """
 
 import os
+import shutil
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -25,13 +28,19 @@ from tests import services
 
 @pytest.fixture(scope="session")
 def database_uri(tmp_path_factory):
-    """One database for the session: a fresh PostgreSQL database, or an SQLite file."""
+    """One database for the session: a fresh PostgreSQL database, or an SQLite file (in
+    memory-backed /dev/shm where there is one: the suite commits thousands of times)."""
     server = database_url(os.environ.get("TEST_DATABASE_URL"))
     if server:
         services.require_postgres(server)
         url = services.create_postgres_database(server)
     else:
-        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        folder = (
+            Path(tempfile.mkdtemp(dir="/dev/shm"))
+            if os.path.isdir("/dev/shm")
+            else tmp_path_factory.mktemp("db")
+        )
+        url = "sqlite:///" + str(folder / "test.sqlite3")
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         db.create_all()
@@ -39,6 +48,8 @@ def database_uri(tmp_path_factory):
     yield url
     if server:
         services.drop_postgres_database(url)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
