@@ -630,11 +630,18 @@ def log_summary(text):
         for line in lines
         if "ERROR" in line and line.startswith("[")
     )
+    # Sockets the server closed itself, by reason (app/realtime/packets.py says why).
+    closed = Counter(
+        line.split("Closing socket ", 1)[1].split(": ", 1)[-1][:80]
+        for line in lines
+        if "Closing socket " in line
+    )
     return {
         "tracebacks": len(tracebacks),
         "traceback_details": tracebacks[:10],
         "listener_resubscribed": text.count("resubscribing"),
         "error_lines": dict(errors.most_common(10)),
+        "sockets_closed_by_the_server": dict(closed.most_common(10)),
     }
 
 
