@@ -11,6 +11,13 @@ from marshmallow import ValidationError, fields, validate
 from app.links import link
 from app.models import INT32_MAX, INT32_MIN
 
+
+def json_number(value):
+    """A decimal as JSON shows it: a whole number without a fraction (3, not 3.0)."""
+    value = Decimal(str(value))
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 INT32 = validate.Range(min=INT32_MIN, max=INT32_MAX, error="Must be between {min} and {max}.")
 
@@ -59,8 +66,7 @@ class Points(fields.Field):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        value = Decimal(str(value))
-        return int(value) if value == value.to_integral_value() else float(value)
+        return json_number(value)
 
 
 class IsoDate(fields.Date):

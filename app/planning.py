@@ -15,6 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app import db
+from app.fields import json_number
 from app.models import Event, Sprint, Status, Task
 
 DONE = int(Status.DONE)
@@ -34,12 +35,6 @@ def _state(body, sprint_id):
         done=body.get("status") == DONE,
         points=None if points is None else Decimal(str(points)),
     )
-
-
-def number(value):
-    """A count or sum of points as JSON shows it: whole numbers without a fraction."""
-    value = Decimal(value)
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 class SprintHistory:
@@ -117,12 +112,12 @@ class SprintHistory:
             "start": sprint.start.isoformat(),
             "end": sprint.end.isoformat(),
             "unit": self.unit,
-            "total": number(total),
+            "total": json_number(total),
             "days": [
                 {
                     "date": day.isoformat(),
-                    "remaining": number(remaining),
-                    "ideal": number(round(total * (sprint.end - day).days / length, 2) if length else 0),
+                    "remaining": json_number(remaining),
+                    "ideal": json_number(round(total * (sprint.end - day).days / length, 2) if length else 0),
                 }
                 for day, remaining in days
             ],
@@ -194,8 +189,8 @@ def velocity(project_id, today=None):
                 "name": sprint.name,
                 "start": sprint.start.isoformat(),
                 "end": sprint.end.isoformat(),
-                "committed": number(committed),
-                "completed": number(completed),
+                "committed": json_number(committed),
+                "completed": json_number(completed),
             }
         )
     return {"unit": unit, "sprints": result}

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from app.fields import json_number
 from app.models import User
 
 # Columns shown under another name, and relationships whose history tells the old
@@ -37,7 +38,7 @@ def _api_value(session, key, value):
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return json_number(value)
     return value
 
 
