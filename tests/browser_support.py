@@ -25,7 +25,7 @@ from tests.browser_pages import (
     column,
     connection,
 )
-from tests.servers import GunicornServer, create_user, migrated_postgres_database
+from tests.servers import GunicornServer, NewUser, migrated_postgres_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,12 +46,12 @@ def playwright_api():
 
 @pytest.fixture(scope="module")
 def server():
-    with migrated_postgres_database() as url:
-        for username, password in PASSWORDS.items():
-            project = TEAM if username in TEAM_MEMBERS else None  # alice, made first, is its admin
-            create_user(url, username, password, full_name=FULL_NAMES[username], project=project)
-        with GunicornServer(database_url=url) as server:
-            yield server
+    users = [  # alice, made first, is Team's admin
+        NewUser(username, password, FULL_NAMES[username], TEAM if username in TEAM_MEMBERS else None)
+        for username, password in PASSWORDS.items()
+    ]
+    with migrated_postgres_database(users) as url, GunicornServer(database_url=url) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

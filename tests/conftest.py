@@ -227,3 +227,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("browser"))
         elif item.get_closest_marker("server"):
             item.add_marker(pytest.mark.xdist_group("servers"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing system test shows the end of each of its servers' logs: what went wrong
+    inside the server (a 500's traceback, say) is otherwise lost with the process."""
+    report = yield
+    if report.failed:
+        from tests.servers import GunicornServer
+
+        funcargs = getattr(item, "funcargs", {})
+        servers = {id(value): (name, value) for name, value in funcargs.items()}
+        for name, value in funcargs.items():
+            for member in value if isinstance(value, (tuple, list)) else ():
+                servers.setdefault(id(member), (f"{name} member", member))
+        for name, server in servers.values():
+            if isinstance(server, GunicornServer):
+                report.sections.append((f"server log: {name} ({server.url})", server.log()[-6000:]))
+    return report

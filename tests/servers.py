@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 from tests import services
 
@@ -312,27 +313,41 @@ def postgres_database():
         services.drop_postgres_database(url)
 
 
-_migrated_template = None
+class NewUser(NamedTuple):
+    """A user that ``migrated_postgres_database`` makes with ``create-user``."""
+
+    username: str
+    password: str
+    full_name: str | None = None
+    project: str | None = TEAM
 
 
-def _migrated_template_url():
-    """A database brought to the latest migration with the real ``flask db upgrade``,
-    once per test process; later migrated databases are copies of it."""
-    global _migrated_template
-    if _migrated_template is None:
-        url = services.create_postgres_database()
+_templates = {}  # a tuple of NewUser → a migrated database holding them, made once per process
+
+
+def _template_url(users=()):
+    """A database brought to the latest migration with the real ``flask db upgrade`` and
+    holding ``users``, made with the real ``create-user`` in that order; made once per test
+    process and set of users, and dropped at exit. Test databases are copies of it."""
+    if users not in _templates:
+        url = services.create_postgres_database(template=_template_url() if users else None)
         atexit.register(services.drop_postgres_database, url)
-        upgrade_database(url)
-        _migrated_template = url
-    return _migrated_template
+        if users:
+            for user in users:
+                create_user(url, user.username, user.password, full_name=user.full_name, project=user.project)
+        else:
+            upgrade_database(url)
+        _templates[users] = url
+    return _templates[users]
 
 
 @contextlib.contextmanager
-def migrated_postgres_database():
-    """A fresh PostgreSQL database at the latest migration (a copy of one that the real
-    ``flask db upgrade`` migrated); dropped afterwards."""
+def migrated_postgres_database(users=()):
+    """A fresh PostgreSQL database at the latest migration holding ``users`` (NewUser, the
+    first of a project its admin): a copy of one that the real ``flask db upgrade`` and
+    ``create-user`` made; dropped afterwards."""
     services.require_postgres()
-    url = services.create_postgres_database(template=_migrated_template_url())
+    url = services.create_postgres_database(template=_template_url(tuple(users)))
     try:
         yield url
     finally:

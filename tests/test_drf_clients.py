@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from config import TestingConfig
 from tests.api_helpers import day
-from tests.servers import GunicornServer, create_user, free_port, migrated_postgres_database
+from tests.servers import GunicornServer, NewUser, free_port, migrated_postgres_database
 
 DRF_CLIENT_HEADERS = ("authorization", "content-type", "if-match", "x-csrftoken", "x-requested-with")
 ORIGIN_PORT = free_port()
@@ -141,8 +141,7 @@ def test_a_drf_style_client_from_another_origin_works_unchanged(client_origin):
     from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 
     sync_api = pytest.importorskip("playwright.sync_api")
-    with migrated_postgres_database() as url:
-        create_user(url, "olga", "old client pass")
+    with migrated_postgres_database([NewUser("olga", "old client pass")]) as url:
         cors = {"CORS_ALLOWED_ORIGINS": client_origin}
         with GunicornServer(database_url=url, env=cors) as server, sync_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

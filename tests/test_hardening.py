@@ -37,9 +37,9 @@ from tests import services
 from tests.servers import (
     ROOT,
     GunicornServer,
+    NewUser,
     ServerError,
     app_environment,
-    create_user,
     free_port,
     http_get,
     migrated_postgres_database,
@@ -531,9 +531,7 @@ def assert_clean_log(server):
 @pytest.fixture(scope="module")
 def database():
     """A migrated PostgreSQL database with three users, for every server in this module."""
-    with migrated_postgres_database() as url:
-        for username in USERS:
-            create_user(url, username, PASSWORD)
+    with migrated_postgres_database(NewUser(username, PASSWORD) for username in USERS) as url:
         yield url
 
 

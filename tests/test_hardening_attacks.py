@@ -26,7 +26,7 @@ from flask_socketio import Namespace
 from app import create_app, socketio
 from app.realtime.limits import REFUSAL_BUDGET, SocketLimits
 from config import TestingConfig
-from tests.servers import GunicornServer, create_user, migrated_postgres_database
+from tests.servers import GunicornServer, NewUser, migrated_postgres_database
 
 PASSWORD = "attack password"
 ALLOWED = "https://board.example.com"
@@ -49,9 +49,7 @@ def production_server(database, worker="eventlet"):
 
 @pytest.fixture(scope="module")
 def database():
-    with migrated_postgres_database() as url:
-        for username in ("ann", "ben"):
-            create_user(url, username, PASSWORD)
+    with migrated_postgres_database(NewUser(username, PASSWORD) for username in ("ann", "ben")) as url:
         yield url
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import GunicornServer, create_user, flask_command, migrated_postgres_database
+from tests.servers import GunicornServer, NewUser, create_user, flask_command, migrated_postgres_database
 
 pytestmark = pytest.mark.server
 PASSWORD = "links and access"
@@ -21,9 +21,8 @@ WAIT = 10
 
 @pytest.fixture(scope="module")
 def database():
-    with migrated_postgres_database() as url:
-        for username in ("ann", "ben", "cat"):
-            create_user(url, username, PASSWORD)  # ann, made first, is the Team project's admin
+    users = [NewUser(username, PASSWORD) for username in ("ann", "ben", "cat")]  # ann: Team's admin
+    with migrated_postgres_database(users) as url:
         yield url
 
 

@@ -30,7 +30,7 @@ from boardclient import BoardClient, paths_only
 from tests import services
 from tests.servers import (
     GunicornServer,
-    create_user,
+    NewUser,
     flask_command,
     free_port,
     migrated_postgres_database,
@@ -323,8 +323,9 @@ class Stack:
     def __init__(self, exit_stack):
         self._exit = exit_stack
         self.prefix = f"nolost-{uuid.uuid4().hex[:12]}"  # this test's own Redis channels and keys
-        self.database_url = exit_stack.enter_context(migrated_postgres_database())
-        create_user(self.database_url, USERNAME, PASSWORD)
+        self.database_url = exit_stack.enter_context(
+            migrated_postgres_database([NewUser(USERNAME, PASSWORD)])
+        )
         self.engine = sa.create_engine(self.database_url, poolclass=sa.pool.NullPool)
         exit_stack.callback(self.engine.dispose)
         self._tokens = {}

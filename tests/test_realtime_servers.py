@@ -37,6 +37,7 @@ from tests import services
 from tests.servers import (
     ROOT,
     GunicornServer,
+    NewUser,
     ServerError,
     app_environment,
     create_user,
@@ -333,9 +334,7 @@ def cluster():
     services.require_redis()
     prefix = f"test-realtime-{uuid.uuid4().hex[:12]}"
     env = {"REDIS_PREFIX": prefix}
-    with migrated_postgres_database() as database_url:
-        for username in USERS:
-            create_user(database_url, username, PASSWORD)
+    with migrated_postgres_database(NewUser(username, PASSWORD) for username in USERS) as database_url:
         a = GunicornServer(database_url=database_url, redis_url=services.REDIS_URL, env=env)
         b = GunicornServer(database_url=database_url, redis_url=services.REDIS_URL, env=env)
         _start_all([a, b])

@@ -23,7 +23,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.servers import GunicornServer, create_user, migrated_postgres_database
+from tests.servers import GunicornServer, NewUser, migrated_postgres_database
 
 pytestmark = pytest.mark.server
 
@@ -45,11 +45,9 @@ TODAY = date.today()
 
 @pytest.fixture(scope="module")
 def board():
-    with migrated_postgres_database() as database_url:
-        for username in USERS:
-            create_user(database_url, username, PASSWORD)
-        with GunicornServer(database_url=database_url) as server:
-            yield SimpleNamespace(url=server.url, database_url=database_url, server=server)
+    users = [NewUser(username, PASSWORD) for username in USERS]
+    with migrated_postgres_database(users) as url, GunicornServer(database_url=url) as server:
+        yield SimpleNamespace(url=server.url, database_url=url, server=server)
 
 
 class Ledger:

@@ -30,6 +30,14 @@ AUTHOR_ONLY = "Only the author can edit a comment."
 AUTHOR_OR_ADMIN = "Only the author or a project admin can delete a comment."
 
 
+def body_write(success, forbidden):
+    """The OpenAPI description of a write that takes a comment's body."""
+    return ns.doc(
+        expect=[comment_body_model],
+        **responses(success, (400, "Invalid input", ERROR), (403, forbidden, ERROR)),
+    )
+
+
 @object_route(ns, "tasks/<int:task_id>/comments", "task_comments", "No such task", task_id="The task's id")
 class TaskComments(Resource):
     @ns.doc(params=ListArgs.parameters())
@@ -41,14 +49,7 @@ class TaskComments(Resource):
         statement = sa.select(Comment).where(Comment.task_id == task_id).order_by(Comment.id)
         return listing.run(statement, page_only, comment_schema)
 
-    @ns.doc(
-        expect=[comment_body_model],
-        **responses(
-            (201, "Added", comment_model),
-            (400, "Invalid input", ERROR),
-            (403, "Viewers cannot comment", ERROR),
-        ),
-    )
+    @body_write((201, "Added", comment_model), "Viewers cannot comment")
     def post(self, task_id):
         """Comment on a task (members and admins)"""
         task, _ = access.get_for_writing(Task, task_id)
@@ -67,14 +68,7 @@ class CommentItem(Resource):
         comment, _ = access.get_or_404(Comment, comment_id)
         return comment_schema.dump(comment)
 
-    @ns.doc(
-        expect=[comment_body_model],
-        **responses(
-            (200, "Edited", comment_model),
-            (400, "Invalid input", ERROR),
-            (403, "Only the author edits a comment", ERROR),
-        ),
-    )
+    @body_write((200, "Edited", comment_model), "Only the author edits a comment")
     def patch(self, comment_id):
         """Edit a comment (its author only)"""
         comment, _ = access.get_for_writing(Comment, comment_id)

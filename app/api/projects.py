@@ -50,13 +50,9 @@ NOT_A_MEMBER = 'User "{}" is not a member of this project.'
 ProjectResource = model_resource(Project, ProjectSchema, project_schema, {"name": [PROJECT_NAME_TAKEN]})
 
 
-@list_route(
-    ns, "project", project_model, list_model(ns, "ProjectList", project_model), ProjectListArgs.parameters()
-)
+@list_route(ns, "project", project_model, ProjectListArgs)
 class ProjectList(ProjectResource, ModelList):
     """The caller's projects"""
-
-    args_schema = ProjectListArgs()
 
     def get(self):
         return listing.run(access.with_roles(sa.select(Project)), self.args_schema, self.schema, Project.id)

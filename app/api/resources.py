@@ -18,7 +18,7 @@ from app.api.common import (
     object_response,
     validated,
 )
-from app.api.docs import ERROR, stale_model
+from app.api.docs import ERROR, list_model, stale_model
 from app.errors import ApiError
 from app.links import link
 
@@ -166,15 +166,17 @@ BODY_ERRORS = [
 ]
 
 
-def list_route(ns, noun, item_model, list_model, params):
-    """Route a writable list resource at ``""`` (endpoint ``<noun>s``), with its OpenAPI description."""
+def list_route(ns, noun, item_model, args_class):
+    """Route a writable list resource at ``""`` (endpoint ``<noun>s``), with its OpenAPI
+    description; ``args_class`` (a ``listing.ListArgs``) parses its query and documents it."""
     common = [(401, "Not authenticated", ERROR)]
+    page_model = list_model(ns, f"{noun.capitalize()}List", item_model)
     documented = ns.doc(
         get={
-            "params": params,
+            "params": args_class.parameters(),
             "description": f"List {noun}s, a page at a time.",
             **responses(
-                (200, f"A page of {noun}s", list_model),
+                (200, f"A page of {noun}s", page_model),
                 (400, "A query parameter is not valid", ERROR),
                 (404, "No such page", ERROR),
                 *common,
@@ -186,7 +188,12 @@ def list_route(ns, noun, item_model, list_model, params):
             **responses((201, "Created", item_model, {**ETAG, **LOCATION}), *BODY_ERRORS, *common),
         },
     )
-    return lambda resource: ns.route("", endpoint=f"{noun}s")(documented(resource))
+
+    def route(resource):
+        resource.args_schema = args_class()
+        return ns.route("", endpoint=f"{noun}s")(documented(resource))
+
+    return route
 
 
 def item_route(ns, noun, item_model, patch_model, delete_conflict=None):

@@ -7,7 +7,7 @@ from flask_restx import fields as rx
 from app import db, planning
 from app.activity import of_sprint
 from app.api.activity import add_activity_route, add_view_route
-from app.api.docs import links_field, list_model, model_from_schema
+from app.api.docs import links_field, model_from_schema
 from app.api.listing import Day, ListArgs, Ordering, Reference, Search
 from app.api.resources import ModelItem, ModelList, item_route, list_route, model_resource
 from app.auth import auth
@@ -36,13 +36,9 @@ IN_USE = "This sprint still has tasks: move or delete them first."
 SprintResource = model_resource(Sprint, SprintSchema, sprint_schema, {"end": [SPRINT_END_TAKEN]})
 
 
-@list_route(
-    ns, "sprint", sprint_model, list_model(ns, "SprintList", sprint_model), SprintListArgs.parameters()
-)
+@list_route(ns, "sprint", sprint_model, SprintListArgs)
 class SprintList(SprintResource, ModelList):
     """The sprints"""
-
-    args_schema = SprintListArgs()
 
     def filter(self, args, statement):
         if args.get("project") is not None:

@@ -5,7 +5,7 @@ from flask_restx import Namespace, Resource
 from app.activity import of_task
 from app.api.activity import add_activity_route
 from app.api.common import commit_and_dump
-from app.api.docs import ERROR, links_field, list_model, model_from_schema
+from app.api.docs import ERROR, links_field, model_from_schema
 from app.api.listing import Choice, Flag, ListArgs, Ordering, Reference, Search, Username
 from app.api.resources import ModelItem, ModelList, item_route, list_route, model_resource, object_route
 from app.auth import auth
@@ -49,11 +49,9 @@ class TaskListArgs(ListArgs):
 TaskResource = model_resource(Task, TaskSchema, task_schema)
 
 
-@list_route(ns, "task", task_model, list_model(ns, "TaskList", task_model), TaskListArgs.parameters())
+@list_route(ns, "task", task_model, TaskListArgs)
 class TaskList(TaskResource, ModelList):
     """The tasks"""
-
-    args_schema = TaskListArgs()
 
     def filter(self, args, statement):
         for name, column in (

@@ -4,7 +4,7 @@ python-socketio's Redis listener can stop hearing messages without a word: its
 thread may end, or its connection may hang half-open. Every process therefore
 publishes a small probe on the queue's channel now and then and notes when its
 listener last heard anything (its own probes included). A listener that has
-been silent too long is restarted, and ``/healthz`` says so meanwhile.
+been silent too long is restarted, and ``/healthz`` says so until it hears again.
 """
 
 import logging
@@ -37,6 +37,7 @@ class MonitoredRedisManager(RedisManager):
         super().__init__(*args, **kwargs)
         self.silence_limit = silence_limit
         self.last_heard = time.monotonic()
+        self.restarted = None  # when recover() last restarted the listener
         self.restarts = 0
         self._publisher = None
         self._subscription = 0  # bumped to make the listener drop its connection and subscribe anew
@@ -70,7 +71,6 @@ class MonitoredRedisManager(RedisManager):
                 client = redis.Redis.from_url(self.redis_url, **self.redis_options)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self.channel)
-                self.last_heard = time.monotonic()  # a new subscription gets a full silence_limit
                 retry_sleep = 1
                 while subscription == self._subscription:
                     message = pubsub.get_message(timeout=LISTEN_POLL)
@@ -108,13 +108,21 @@ class MonitoredRedisManager(RedisManager):
         return None
 
     def recover(self):
-        """Restart a stopped or silent listener; returns what was wrong, or None."""
+        """Restart a stopped or silent listener; returns what was wrong, or None.
+
+        A silent listener stays reported (``problem()``) until it hears something again,
+        its own next probe at the latest; it is restarted again only if it stays silent
+        for another ``silence_limit`` after a restart.
+        """
         problem = self.problem()
         if problem is None:
             return None
+        now = time.monotonic()
+        if _alive(self.thread) and self.restarted is not None and now - self.restarted <= self.silence_limit:
+            return problem  # restarted lately: its new subscription gets time to hear a probe
         log.error("Socket.IO Redis %s; resubscribing", problem)
         self.restarts += 1
-        self.last_heard = time.monotonic()
+        self.restarted = now
         if _alive(self.thread):
             # The listener notices within LISTEN_POLL, drops its connection and subscribes anew.
             # (Closing its connection from here is not enough: redis-py may reconnect that
