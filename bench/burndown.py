@@ -26,7 +26,7 @@ from app import create_app, db
 from app.models import Event, Membership, Project, Sprint, Task, Token, User
 from bench.common import log
 from config import TestingConfig
-from tests.servers import migrated_postgres_database
+from tests.support.servers import migrated_postgres_database
 
 STATUS_FLOW = (1, 2, 3, 4)
 

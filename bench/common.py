@@ -25,7 +25,7 @@ from pathlib import Path
 
 import requests
 
-from tests.servers import (
+from tests.support.servers import (
     GunicornServer,
     create_user,
     free_port,

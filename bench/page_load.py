@@ -20,8 +20,8 @@ import statistics
 from pathlib import Path
 
 from bench.common import log, table
-from tests.network_log import NetworkLog
-from tests.servers import GunicornServer, create_user, migrated_postgres_database
+from tests.support.network_log import NetworkLog
+from tests.support.servers import GunicornServer, create_user, migrated_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

@@ -59,7 +59,7 @@ from bench.common import (
     write_results,
 )
 from boardclient import BoardClient, paths_only
-from tests.servers import create_user, migrated_postgres_database
+from tests.support.servers import create_user, migrated_postgres_database
 
 BOARDS = 4
 TASKS_PER_BOARD = 15

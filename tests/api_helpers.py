@@ -1,6 +1,5 @@
 """Helpers shared by the REST API tests."""
 
-import base64
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -19,11 +18,6 @@ def in_days(offset):
 def day(offset):
     """The date ``offset`` days from today, as the API writes it."""
     return in_days(offset).isoformat()
-
-
-def basic(username, password):
-    value = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {value}"}
 
 
 def assert_error(response, status, message=None, errors=None):

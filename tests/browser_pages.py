@@ -6,11 +6,9 @@ project "Team"), bob (a member of it), carol and dave (in no project until a
 test adds them).
 """
 
-import time
-from datetime import date, timedelta
 from pathlib import Path
 
-import requests
+from tests.support.rest import RestClient, day  # noqa: F401 - day: for the browser tests
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORDS = {
@@ -29,71 +27,12 @@ STEP = 5000  # ms: for a person's own action (a request and a render)
 COLUMN_NAMES = ["Backlog", "Not Started", "In Progress", "Testing", "Done"]
 
 
-def day(offset=0):
-    return (date.today() + timedelta(days=offset)).isoformat()
-
-
 # -- REST ---------------------------------------------------------------------------------
 
 
-class Rest:
-    """One person's REST session, for arranging data and checking the server's state."""
-
-    def __init__(self, url, username):
-        self.url = url
-        self.username = username
-        self.http = requests.Session()
-        answer = self.http.post(
-            f"{url}/api/token", json={"username": username, "password": PASSWORDS[username]}, timeout=10
-        )
-        answer.raise_for_status()
-        self.http.headers["Authorization"] = f"Token {answer.json()['token']}"
-
-    def call(self, method, path, expected=200, **kwargs):
-        answer = self.http.request(method, self.url + path, timeout=10, **kwargs)
-        assert answer.status_code == expected, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json() if answer.content else None
-
-    def sprint(self, end_offset, name, description="", **fields):
-        body = {"name": name, "description": description, "end": day(end_offset), **fields}
-        return self.call("POST", "/api/sprints", 201, json=body)
-
-    def task(self, name, **fields):
-        return self.call("POST", "/api/tasks", 201, json={"name": name, **fields})
-
-    def get_task(self, task_id):
-        return self.call("GET", f"/api/tasks/{task_id}")
-
-    def patch_task(self, task_id, **fields):
-        return self.call("PATCH", f"/api/tasks/{task_id}", json=fields)
-
-    def wait_for_task(self, task_id, predicate, timeout=5.0):
-        """The task once ``predicate`` holds (polling), else an assertion error showing it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            task = self.get_task(task_id)
-            if predicate(task) or time.monotonic() > deadline:
-                assert predicate(task), task
-                return task
-            time.sleep(0.1)
-
-    def project(self, name, **members):
-        """Create a project (the caller its admin) with ``members`` as ``username=role``."""
-        project = self.call("POST", "/api/projects", 201, json={"name": name})
-        for username, role in members.items():
-            self.set_role(project["id"], username, role, expected=201)
-        return project
-
-    def set_role(self, project_id, username, role, expected=200):
-        return self.call(
-            "PUT", f"/api/projects/{project_id}/members/{username}", expected, json={"role": role}
-        )
-
-    def members(self, project_id):
-        return {
-            member["username"]: member["role"]
-            for member in self.call("GET", f"/api/projects/{project_id}/members")["results"]
-        }
+def rest_as(url, username):
+    """That person's REST session, for arranging data and checking the server's state."""
+    return RestClient.signed_in(url, username, PASSWORDS[username])
 
 
 # -- locators ---------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import services
 from tests.browser_pages import (
     DESKTOP,
     FULL_NAMES,
@@ -21,11 +20,12 @@ from tests.browser_pages import (
     STEP,
     TEAM,
     TEAM_MEMBERS,
-    Rest,
     column,
     connection,
+    rest_as,
 )
-from tests.servers import GunicornServer, NewUser, migrated_postgres_database
+from tests.support import services
+from tests.support.servers import GunicornServer, NewUser, migrated_postgres_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -72,14 +72,14 @@ def expect(playwright_api):
 @pytest.fixture(scope="module")
 def team(server):
     """The project "Team": alice its admin, bob a member."""
-    projects = Rest(server.url, "alice").call("GET", "/api/projects")["results"]
+    projects = rest_as(server.url, "alice").call("GET", "/api/projects")["results"]
     return next(project for project in projects if project["name"] == TEAM)
 
 
 @pytest.fixture(scope="module")
 def rest(server, team):
     """alice's REST session; what she creates goes into "Team"."""
-    return Rest(server.url, "alice")
+    return rest_as(server.url, "alice")
 
 
 @pytest.fixture

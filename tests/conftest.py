@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from app import create_app, db
 from app.models import Membership, Project, Sprint, Task, Token, User
 from config import TestingConfig, database_url
-from tests import services
+from tests.support import services
 
 
 @pytest.fixture(scope="session")
@@ -235,7 +235,7 @@ def pytest_runtest_makereport(item, call):
     inside the server (a 500's traceback, say) is otherwise lost with the process."""
     report = yield
     if report.failed:
-        from tests.servers import GunicornServer
+        from tests.support.servers import GunicornServer
 
         funcargs = getattr(item, "funcargs", {})
         servers = {id(value): (name, value) for name, value in funcargs.items()}

@@ -6,7 +6,8 @@ import pytest
 
 from app import create_app
 from config import TestingConfig
-from tests.api_helpers import assert_error, assert_invalid, assert_unauthorized, basic, unchanged
+from tests.api_helpers import assert_error, assert_invalid, assert_unauthorized, unchanged
+from tests.support.rest import basic_header
 
 PROTECTED = [
     ("get", "/api/sprints"),
@@ -73,7 +74,7 @@ def test_token_schemes(client, alice, make_token, scheme):
 
 
 def test_basic_scheme(client, alice):
-    r = client.get("/api/users/alice", headers=basic("alice", alice.password))
+    r = client.get("/api/users/alice", headers=basic_header("alice", alice.password))
     assert r.status_code == 200
     assert r.get_json()["username"] == "alice"
 
@@ -100,12 +101,12 @@ def _bad_credentials(case, alice, make_user, make_token):
     if case == "token of an inactive user":
         return {"Authorization": f"Bearer {make_token(make_user('ivan', is_active=False))}"}
     if case == "wrong password":
-        return basic("alice", "wrong")
+        return basic_header("alice", "wrong")
     if case == "unknown user":
-        return basic("nobody", "correct horse")
+        return basic_header("nobody", "correct horse")
     if case == "inactive user":
         make_user("ivan", password="pw", is_active=False)
-        return basic("ivan", "pw")
+        return basic_header("ivan", "pw")
     if case == "malformed basic":
         return {"Authorization": "Basic !!!"}
     raise AssertionError(case)
@@ -215,8 +216,8 @@ def test_revoke_token(client, alice, make_token, scheme):
 
 def test_revoke_needs_a_token_and_answers_a_right_password_as_a_wrong_one(client, alice, snapshot):
     with unchanged(snapshot):
-        right = client.delete("/api/token", headers=basic("alice", alice.password))
-        wrong = client.delete("/api/token", headers=basic("alice", "wrong"))
+        right = client.delete("/api/token", headers=basic_header("alice", alice.password))
+        wrong = client.delete("/api/token", headers=basic_header("alice", "wrong"))
     assert_unauthorized(right)
     assert (right.get_json(), right.headers["WWW-Authenticate"]) == (
         wrong.get_json(),

@@ -8,10 +8,10 @@ from tests.api_helpers import (
     assert_error,
     assert_invalid,
     assert_unauthorized,
-    basic,
     day,
     unchanged,
 )
+from tests.support.rest import basic_header
 
 ONE_MB = 1024 * 1024
 NOT_JSON = "The request body is not valid JSON."
@@ -272,7 +272,7 @@ def test_nul_in_credentials(client, alice, snapshot, credentials):
         r = client.post("/api/token", json=credentials)
     assert_error(r, 401, "Unable to log in with the provided credentials.")
     assert_unauthorized(
-        client.get("/api/sprints", headers=basic(credentials["username"], credentials["password"]))
+        client.get("/api/sprints", headers=basic_header(credentials["username"], credentials["password"]))
     )
 
 

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 
 def test_changes_drag_hints_and_presence_reach_the_other_person_live(people, rest, expect):
-    sprint = rest.sprint(7, "Live sprint")
+    sprint = rest.sprint("Live sprint", end=7)
     alice = people("alice", sprint["id"])
     bob = people("bob", sprint["id"])
 
@@ -77,7 +77,7 @@ def test_changes_drag_hints_and_presence_reach_the_other_person_live(people, res
 
 
 def test_a_task_name_is_shown_as_text_never_run_as_html(people, rest, expect):
-    sprint = rest.sprint(8, "<b>Bold</b> sprint", description="<script>alert(2)</script>")
+    sprint = rest.sprint("<b>Bold</b> sprint", end=8, description="<script>alert(2)</script>")
     alice = people("alice", sprint["id"])
     dialogs = []
     alice.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -134,7 +134,7 @@ def test_an_api_validation_error_is_shown_beside_its_field(people, expect):
 
 
 def test_changes_made_while_offline_show_up_once_back_online(people, rest, expect):
-    sprint = rest.sprint(9, "Offline sprint")
+    sprint = rest.sprint("Offline sprint", end=9)
     rest.task("Fix login timeout", sprint=sprint["id"])
     rest.task("Tidy the CSS", sprint=sprint["id"])
     alice = people("alice", sprint["id"])
@@ -168,7 +168,7 @@ def test_changes_made_while_offline_show_up_once_back_online(people, rest, expec
 
 
 def test_the_second_save_of_a_concurrent_edit_asks_which_version_to_keep(people, rest, expect):
-    sprint = rest.sprint(10, "Conflict sprint")
+    sprint = rest.sprint("Conflict sprint", end=10)
     task = rest.task("Shared task", sprint=sprint["id"], description="Original description")
     alice = people("alice", sprint["id"])
     bob = people("bob", sprint["id"])
@@ -191,14 +191,14 @@ def test_the_second_save_of_a_concurrent_edit_asks_which_version_to_keep(people,
     expect(name_row.get_by_role("cell").nth(0)).to_have_text("Bob's name")
     expect(name_row.get_by_role("cell").nth(1)).to_have_text("Alice's name")
     bob.wait_for_timeout(300)
-    assert rest.get_task(task["id"])["name"] == "Alice's name"
+    assert rest.get("tasks", task["id"])["name"] == "Alice's name"
 
     ARTIFACTS.mkdir(exist_ok=True)
     bob.screenshot(path=str(ARTIFACTS / "conflict-desktop.png"))
     conflict.get_by_role("button", name="Apply mine").click()
     expect(conflict).to_be_hidden()
     rest.wait_for_task(task["id"], lambda task: task["name"] == "Bob's name")
-    assert rest.get_task(task["id"])["description"] == "Original description"
+    assert rest.get("tasks", task["id"])["description"] == "Original description"
     expect(card(alice, "Bob's name")).to_be_visible(timeout=LIVE)
 
     # Second round: Alice edits the description while Bob moves the task: different fields, so
@@ -216,7 +216,7 @@ def test_the_second_save_of_a_concurrent_edit_asks_which_version_to_keep(people,
 
 
 def test_dragging_within_a_column_saves_the_new_order(people, rest, expect):
-    sprint = rest.sprint(16, "Order sprint")
+    sprint = rest.sprint("Order sprint", end=16)
     for order, name in enumerate(["One", "Two", "Three"]):
         rest.task(name, sprint=sprint["id"], order=order * 1024)
     alice = people("alice", sprint["id"])
@@ -238,7 +238,7 @@ def test_dragging_within_a_column_saves_the_new_order(people, rest, expect):
 
 
 def test_tasks_move_with_the_keyboard(people, rest, expect):
-    sprint = rest.sprint(13, "Keyboard sprint")
+    sprint = rest.sprint("Keyboard sprint", end=13)
     first = rest.task("First", sprint=sprint["id"], order=0)
     second = rest.task("Second", sprint=sprint["id"], order=1024)
     alice = people("alice", sprint["id"])
@@ -266,14 +266,14 @@ def test_tasks_move_with_the_keyboard(people, rest, expect):
 
 
 def test_deleted_tasks_and_tasks_moved_to_another_sprint_leave_the_board(people, rest, expect):
-    sprint = rest.sprint(14, "Delete sprint")
-    other = rest.sprint(15, "Another sprint")
+    sprint = rest.sprint("Delete sprint", end=14)
+    other = rest.sprint("Another sprint", end=15)
     task = rest.task("Obsolete task", sprint=sprint["id"])
     moving = rest.task("Moving on", sprint=sprint["id"])
     alice = people("alice", sprint["id"])
     bob = people("bob", sprint["id"])
 
-    rest.patch_task(moving["id"], sprint=other["id"])
+    rest.patch("tasks", moving["id"], {"sprint": other["id"]})
     expect(card(alice, "Moving on")).to_have_count(0, timeout=LIVE)
     expect(card(bob, "Moving on")).to_have_count(0, timeout=LIVE)
 
@@ -281,7 +281,7 @@ def test_deleted_tasks_and_tasks_moved_to_another_sprint_leave_the_board(people,
     dialog.get_by_role("button", name="Delete…").click()
     expect(dialog).to_contain_text("Delete “Obsolete task”? This cannot be undone.")
     dialog.get_by_role("button", name="Keep task").click()
-    assert rest.get_task(task["id"])["name"] == "Obsolete task"
+    assert rest.get("tasks", task["id"])["name"] == "Obsolete task"
 
     dialog.get_by_role("button", name="Delete…").click()
     dialog.get_by_role("button", name="Delete task").click()
@@ -312,7 +312,7 @@ def test_signing_out_revokes_the_token(people, server, expect):
 
 def test_screenshots_of_the_board_at_desktop_and_phone_width(people, rest, expect):
     description = "Ship the new checkout and retire the old payment form."
-    sprint = rest.sprint(12, "Sprint 24 · Checkout revamp", description=description)
+    sprint = rest.sprint("Sprint 24 · Checkout revamp", end=12, description=description)
     s = sprint["id"]
     tasks = [
         ("Spike: address autocomplete", {"sprint": None, "description": "Compare two providers."}),

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.browser_pages import DESKTOP, LIVE, PASSWORDS, STEP, card, column, connection, open_details
-from tests.network_log import NetworkLog
+from tests.support.network_log import NetworkLog
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -175,7 +175,7 @@ def test_a_session_past_its_expiry_asks_to_sign_in_again(tab, server, expect):
 
 
 def test_a_link_to_a_task_asks_to_sign_in_then_opens_that_task(tab, server, rest, team, expect):
-    sprint = rest.sprint(8, "Linked sprint")
+    sprint = rest.sprint("Linked sprint", end=8)
     task = rest.task("Linked task", sprint=sprint["id"], description="Opened from a link")
     other = rest.task("Other task", sprint=sprint["id"])
     board = f"{server.url}/?project={team['id']}#/sprint/{sprint['id']}"
@@ -213,7 +213,7 @@ def test_a_link_to_a_task_asks_to_sign_in_then_opens_that_task(tab, server, rest
 
 
 def test_a_link_to_a_filtered_board_opens_it_filtered_after_sign_in(tab, server, rest, team, expect):
-    sprint = rest.sprint(9, "Filtered sprint")
+    sprint = rest.sprint("Filtered sprint", end=9)
     rest.task("Write the report", sprint=sprint["id"], assigned="bob")
     rest.task("Review the report", sprint=sprint["id"], assigned="alice")
     rest.task("Fix the login", sprint=sprint["id"], assigned="bob")

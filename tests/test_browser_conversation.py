@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser_pages import ARTIFACTS, LIVE, STEP, Rest, card, column, open_details
+from tests.browser_pages import ARTIFACTS, LIVE, STEP, card, column, open_details, rest_as
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -39,7 +39,7 @@ def undo(page):
 def test_comments_are_added_edited_and_deleted_by_who_may_and_reach_the_other_person_live(
     people, rest, team, expect
 ):
-    sprint = rest.sprint(7, "Comment sprint")
+    sprint = rest.sprint("Comment sprint", end=7)
     rest.task("Discuss the plan", sprint=sprint["id"])
     alice = people("alice", sprint["id"])  # the project's admin
     bob = people("bob", sprint["id"])  # a member
@@ -103,7 +103,7 @@ def test_comments_are_added_edited_and_deleted_by_who_may_and_reach_the_other_pe
 
 
 def test_hostile_comments_are_shown_as_text(people, rest, server, expect):
-    sprint = rest.sprint(8, "Hostile sprint")
+    sprint = rest.sprint("Hostile sprint", end=8)
     task = rest.task("Target", sprint=sprint["id"])
     alice = people("alice", sprint["id"])
     bob = people("bob", sprint["id"])
@@ -120,7 +120,7 @@ def test_hostile_comments_are_shown_as_text(people, rest, server, expect):
     expect(comments(bob_dialog).get_by_role("listitem")).to_have_count(1)
     add_comment(bob_dialog, links)
     expect(comments(bob_dialog).get_by_role("listitem")).to_have_count(2)
-    Rest(server.url, "bob").call("POST", f"/api/tasks/{task['id']}/comments", 201, json={"body": newlines})
+    rest_as(server.url, "bob").call("POST", f"/api/tasks/{task['id']}/comments", 201, json={"body": newlines})
 
     expect(comments(alice_dialog).get_by_role("listitem")).to_have_count(3, timeout=LIVE)
     alice.wait_for_timeout(300)  # time for an injected handler to have fired
@@ -138,7 +138,7 @@ def test_hostile_comments_are_shown_as_text(people, rest, server, expect):
 
 
 def test_a_move_is_undone_from_its_toast(people, rest, expect):
-    sprint = rest.sprint(9, "Undo sprint")
+    sprint = rest.sprint("Undo sprint", end=9)
     task = rest.task("Move me back", sprint=sprint["id"], order=2048)
     alice = people("alice", sprint["id"])
     bob = people("bob", sprint["id"])
@@ -161,14 +161,14 @@ def test_a_move_is_undone_from_its_toast(people, rest, expect):
 
 
 def test_an_undo_is_refused_once_someone_else_changed_the_task(people, rest, server, expect):
-    sprint = rest.sprint(10, "Refused undo sprint")
+    sprint = rest.sprint("Refused undo sprint", end=10)
     task = rest.task("Contested", sprint=sprint["id"])
     alice = people("alice", sprint["id"])
 
     card(alice, "Contested").get_by_label("Move “Contested” to").select_option("In Progress")
     expect(alice.locator("#announcer").get_by_role("button", name="Undo")).to_be_visible()
     rest.wait_for_task(task["id"], lambda task: task["status"] == 2)
-    Rest(server.url, "bob").patch_task(task["id"], name="Contested by Bob")
+    rest_as(server.url, "bob").patch("tasks", task["id"], {"name": "Contested by Bob"})
     expect(card(alice, "Contested by Bob", "In Progress")).to_be_visible(timeout=LIVE)
 
     undo(alice)
@@ -176,13 +176,13 @@ def test_an_undo_is_refused_once_someone_else_changed_the_task(people, rest, ser
         "Cannot undo: someone changed “Contested” after your move"
     )
     alice.wait_for_timeout(300)
-    after = rest.get_task(task["id"])
+    after = rest.get("tasks", task["id"])
     assert (after["name"], after["status"]) == ("Contested by Bob", 2)
     expect(card(alice, "Contested by Bob", "In Progress")).to_be_visible()
 
 
 def test_a_delete_is_undone_and_the_task_comes_back_with_its_comments(people, rest, expect):
-    sprint = rest.sprint(11, "Restore sprint")
+    sprint = rest.sprint("Restore sprint", end=11)
     task = rest.task("Deleted by mistake", sprint=sprint["id"], status=2)
     rest.call("POST", f"/api/tasks/{task['id']}/comments", 201, json={"body": "Keep this note"})
     alice = people("alice", sprint["id"])
@@ -198,13 +198,13 @@ def test_a_delete_is_undone_and_the_task_comes_back_with_its_comments(people, re
     undo(alice)
     expect(card(alice, "Deleted by mistake", "In Progress")).to_be_visible()
     expect(card(bob, "Deleted by mistake", "In Progress")).to_be_visible(timeout=LIVE)
-    assert rest.get_task(task["id"])["name"] == "Deleted by mistake"
+    assert rest.get("tasks", task["id"])["name"] == "Deleted by mistake"
     dialog = open_details(bob, "Deleted by mistake")
     expect(comment(dialog, "Keep this note")).to_be_visible(timeout=STEP)
 
 
 def test_the_sprint_activity_marks_what_happened_since_i_was_last_here(people, rest, expect):
-    sprint = rest.sprint(12, "Feed sprint")
+    sprint = rest.sprint("Feed sprint", end=12)
     rest.task("Seen before", sprint=sprint["id"])
     alice = people("alice", sprint["id"])
     toggle = alice.get_by_role("button", name=re.compile("^Activity"))
@@ -234,10 +234,10 @@ def test_the_sprint_activity_marks_what_happened_since_i_was_last_here(people, r
 
 
 def test_a_tasks_activity_is_newest_first_a_page_at_a_time(people, rest, expect):
-    sprint = rest.sprint(13, "History sprint")
+    sprint = rest.sprint("History sprint", end=13)
     task = rest.task("Renamed often", sprint=sprint["id"])
     for number in range(1, 12):
-        rest.patch_task(task["id"], name=f"Renamed often {number}")
+        rest.patch("tasks", task["id"], {"name": f"Renamed often {number}"})
     alice = people("alice", sprint["id"])
     dialog = open_details(alice, "Renamed often 11")
     entries = dialog.get_by_role("list", name="Activity").get_by_role("listitem")

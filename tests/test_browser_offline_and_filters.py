@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.browser_pages import LIVE, Rest, card, column, connection, day, open_details
+from tests.browser_pages import LIVE, card, column, connection, day, open_details, rest_as
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -28,7 +28,7 @@ def move(page, name, column_name):
 
 
 def test_three_moves_made_offline_are_sent_in_order_on_reconnect(people, rest, expect):
-    sprint = rest.sprint(7, "Offline moves sprint")
+    sprint = rest.sprint("Offline moves sprint", end=7)
     task = rest.task("Travel light", sprint=sprint["id"])
     alice = people("alice", sprint["id"])
     bob = people("bob", sprint["id"])
@@ -52,7 +52,7 @@ def test_three_moves_made_offline_are_sent_in_order_on_reconnect(people, rest, e
         ]
     )
     alice.wait_for_timeout(300)
-    assert rest.get_task(task["id"])["status"] == 1
+    assert rest.get("tasks", task["id"])["status"] == 1
     expect(card(bob, "Travel light", "Not Started")).to_be_visible()
 
     alice.context.set_offline(False)
@@ -71,7 +71,7 @@ def test_three_moves_made_offline_are_sent_in_order_on_reconnect(people, rest, e
 
 
 def test_an_offline_edit_that_conflicts_opens_the_conflict_dialog_on_reconnect(people, rest, server, expect):
-    sprint = rest.sprint(8, "Offline edit sprint")
+    sprint = rest.sprint("Offline edit sprint", end=8)
     task = rest.task("Shared offline", sprint=sprint["id"], description="Before")
     alice = people("alice", sprint["id"])
     dialog = open_details(alice, "Shared offline")
@@ -85,14 +85,15 @@ def test_an_offline_edit_that_conflicts_opens_the_conflict_dialog_on_reconnect(p
     expect(waiting(alice).get_by_role("listitem")).to_have_text(["Edit “Shared offline”: name"])
     expect(card(alice, "Alice's offline name")).to_be_visible()
 
-    Rest(server.url, "bob").patch_task(task["id"], name="Bob's name", description="Bob was here")
+    bobs_edit = {"name": "Bob's name", "description": "Bob was here"}
+    rest_as(server.url, "bob").patch("tasks", task["id"], bobs_edit)
     alice.context.set_offline(False)
     conflict = alice.get_by_role("dialog", name="Someone else changed this task")
     expect(conflict).to_be_visible(timeout=10000)
     name_row = conflict.get_by_role("row", name=re.compile("^Name"))
     expect(name_row.get_by_role("cell").nth(0)).to_have_text("Alice's offline name")
     expect(name_row.get_by_role("cell").nth(1)).to_have_text("Bob's name")
-    assert rest.get_task(task["id"])["name"] == "Bob's name"  # nothing written until she chooses
+    assert rest.get("tasks", task["id"])["name"] == "Bob's name"  # nothing written until she chooses
 
     conflict.get_by_role("button", name="Apply mine").click()
     saved = rest.wait_for_task(task["id"], lambda task: task["name"] == "Alice's offline name")
@@ -104,7 +105,7 @@ def test_an_offline_edit_that_conflicts_opens_the_conflict_dialog_on_reconnect(p
 
 
 def test_a_filtered_board_follows_live_changes_and_its_address_reproduces_it(people, rest, server, expect):
-    sprint = rest.sprint(9, "Filter sprint")
+    sprint = rest.sprint("Filter sprint", end=9)
     s = sprint["id"]
     rest.task("Fix login", sprint=s, assigned="alice")
     rest.task("Write docs", sprint=s, assigned="bob", description="The login page, explained")
@@ -123,7 +124,7 @@ def test_a_filtered_board_follows_live_changes_and_its_address_reproduces_it(peo
     expect(column(alice, "Done").locator(".count")).to_have_text("0 of 1 task")
 
     # Live: a change that matches appears; one that does not stays hidden.
-    bob = Rest(server.url, "bob")
+    bob = rest_as(server.url, "bob")
     bob.task("Bob's own", sprint=s, assigned="bob")
     bob.task("For Alice", sprint=s, assigned="alice")
     expect(card(alice, "For Alice", "Not Started")).to_be_visible(timeout=LIVE)

@@ -62,7 +62,7 @@ def signed_in(browser, server, expect):
 
 
 def test_opening_a_board_loads_its_sprint_tasks_and_backlog_once(people, signed_in, rest, expect):
-    sprint = rest.sprint(7, "Loaded once")
+    sprint = rest.sprint("Loaded once", end=7)
     rest.task("On the board", sprint=sprint["id"])
     loads = []
 
@@ -87,13 +87,13 @@ def test_opening_a_board_loads_its_sprint_tasks_and_backlog_once(people, signed_
 
 
 def test_a_conflict_shows_only_the_fields_that_differ_and_what_they_changed(people, rest, expect):
-    sprint = rest.sprint(31, "Clash sprint")
+    sprint = rest.sprint("Clash sprint", end=31)
     task = rest.task("Clash task", sprint=sprint["id"], description="Before", order=2048)
     bob = people("bob", sprint["id"])
     dialog = open_details(bob, "Clash task")
     expect(dialog.get_by_role("list", name="Activity")).to_contain_text("added")  # ETag known
     dialog.get_by_label("Name").fill("Bob's name")
-    rest.patch_task(task["id"], name="Alice's name", description="Alice was here", order=0)
+    rest.patch("tasks", task["id"], {"name": "Alice's name", "description": "Alice was here", "order": 0})
     expect(dialog).to_contain_text("alice changed this task while you were editing it", timeout=LIVE)
     dialog.get_by_role("button", name="Save").click()
 
@@ -111,13 +111,13 @@ def test_a_conflict_shows_only_the_fields_that_differ_and_what_they_changed(peop
 
 
 def test_an_edit_to_a_field_the_other_person_left_alone_is_saved_without_asking(people, rest, expect):
-    sprint = rest.sprint(32, "Merge sprint")
+    sprint = rest.sprint("Merge sprint", end=32)
     task = rest.task("Merge task", sprint=sprint["id"])
     bob = people("bob", sprint["id"])
     dialog = open_details(bob, "Merge task")
     expect(dialog.get_by_role("list", name="Activity")).to_contain_text("added")  # ETag known
     dialog.get_by_label("Points").fill("3")
-    rest.patch_task(task["id"], name="Renamed by alice")
+    rest.patch("tasks", task["id"], {"name": "Renamed by alice"})
     expect(dialog).to_contain_text("alice changed this task while you were editing it", timeout=LIVE)
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
@@ -132,7 +132,7 @@ def test_an_edit_to_a_field_the_other_person_left_alone_is_saved_without_asking(
 
 
 def test_a_drag_mark_ends_at_once_when_the_dragger_closes_the_tab(people, rest, expect):
-    sprint = rest.sprint(33, "Drag end sprint")
+    sprint = rest.sprint("Drag end sprint", end=33)
     rest.task("Dragged away", sprint=sprint["id"])
     alice = people("alice", sprint["id"])
     bob = people("bob", sprint["id"])
@@ -156,7 +156,7 @@ def test_bad_input_gets_a_message_in_plain_words_beside_its_field(people, browse
     expect(page.get_by_label("Password")).to_have_accessible_description("Enter your password.")
     page.close()
 
-    sprint = rest.sprint(34, "Messages sprint")
+    sprint = rest.sprint("Messages sprint", end=34)
     rest.task("Worded task", sprint=sprint["id"])
     alice = people("alice", sprint["id"])
     dialog = open_details(alice, "Worded task")
@@ -202,7 +202,7 @@ def test_every_page_passes_axe_cores_wcag_a_and_aa_checks(people, browser, serve
     assert axe_violations(login) == [], "login page"
     login.close()
 
-    sprint = rest.sprint(35, "Accessible sprint", description="Checked by axe")
+    sprint = rest.sprint("Accessible sprint", end=35, description="Checked by axe")
     rest.task("Accessible task", sprint=sprint["id"], points=3, description="Read by everyone")
     alice = people("alice")
     expect(alice.get_by_role("list", name="Upcoming sprints")).to_be_visible()
@@ -238,7 +238,7 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
 def test_a_phone_shows_one_column_at_a_time_with_thumb_sized_targets_and_moves_by_touch(
     signed_in, rest, expect
 ):
-    sprint = rest.sprint(36, "Phone sprint", description="Carried in a pocket")
+    sprint = rest.sprint("Phone sprint", end=36, description="Carried in a pocket")
     task = rest.task("Tapped along", sprint=sprint["id"])
     phone = signed_in("alice", sprint["id"], viewport=PHONE, has_touch=True, is_mobile=True)
 

@@ -52,7 +52,7 @@ def move_into_the_past(database, sprint_id, start, end, task_ids=()):
 def test_moving_a_task_with_points_to_done_lowers_todays_burndown_point_on_anothers_board(
     people, rest, expect
 ):
-    sprint = rest.sprint(21, "Points sprint", start=day(-3))
+    sprint = rest.sprint("Points sprint", end=21, start=day(-3))
     rest.task("Ship it", sprint=sprint["id"], status=2, started=day(-2), points=3)
     rest.task("Test it", sprint=sprint["id"], status=3, started=day(-3), points=2.5)
     rest.task("Plan it", sprint=sprint["id"], points=1)
@@ -88,7 +88,7 @@ def test_moving_a_task_with_points_to_done_lowers_todays_burndown_point_on_anoth
 
 
 def test_points_show_on_cards_and_in_column_totals_and_the_dialog_keeps_to_the_rule(people, rest, expect):
-    sprint = rest.sprint(22, "Estimate sprint")
+    sprint = rest.sprint("Estimate sprint", end=22)
     rest.task("Small", sprint=sprint["id"], points=1)
     rest.task("Large", sprint=sprint["id"], points=5)
     task = rest.task("Unsized", sprint=sprint["id"])
@@ -111,7 +111,7 @@ def test_points_show_on_cards_and_in_column_totals_and_the_dialog_keeps_to_the_r
         expect(points).to_have_accessible_description(
             "Points are a number from 0 to 999 with at most one decimal."
         )
-    assert rest.get_task(task["id"])["points"] is None
+    assert rest.get("tasks", task["id"])["points"] is None
     points.fill("2.5")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
@@ -126,7 +126,7 @@ def test_points_show_on_cards_and_in_column_totals_and_the_dialog_keeps_to_the_r
 
 
 def test_a_sprint_re_dated_by_one_person_is_re_dated_on_anothers_board_live(people, rest, expect):
-    sprint = rest.sprint(23, "Dated sprint")
+    sprint = rest.sprint("Dated sprint", end=23)
     alice = people("alice", sprint["id"])
     bob = people("bob", sprint["id"])
     expect(burndown(bob)).to_have_attribute("data-end", day(23))
@@ -158,7 +158,7 @@ def test_a_sprint_re_dated_by_one_person_is_re_dated_on_anothers_board_live(peop
 
 
 def test_a_sprint_with_tasks_is_not_deleted_and_says_why_and_is_deleted_once_empty(people, rest, expect):
-    sprint = rest.sprint(24, "Doomed sprint")
+    sprint = rest.sprint("Doomed sprint", end=24)
     task = rest.task("Last task", sprint=sprint["id"])
     alice = people("alice", sprint["id"])
     bob = people("bob", sprint["id"])
@@ -189,11 +189,11 @@ def test_the_sprint_list_groups_current_upcoming_and_past_sprints_and_pages_the_
     people, rest, database, expect
 ):
     project = rest.project("History", bob="member")
-    current = rest.sprint(5, "Now", project=project["id"], start=day(-5))
-    rest.sprint(40, "Later", project=project["id"], start=day(30))
+    current = rest.sprint("Now", end=5, project=project["id"], start=day(-5))
+    rest.sprint("Later", end=40, project=project["id"], start=day(30))
     past = []
     for number in range(1, 8):
-        sprint = rest.sprint(100 + number, f"Old {number}", project=project["id"])
+        sprint = rest.sprint(f"Old {number}", end=100 + number, project=project["id"])
         move_into_the_past(database, sprint["id"], day(-14 * number - 13), day(-14 * number))
         past.append(sprint)
     bob = people("bob", project=project["id"])
@@ -223,9 +223,9 @@ def test_velocity_shows_committed_and_completed_work_of_the_last_ended_sprints(
     project = rest.project("Velocity", bob="viewer")
     sprints = []
     for number in range(1, 8):
-        sprint = rest.sprint(200 + number, f"Run {number}", project=project["id"])
+        sprint = rest.sprint(f"Run {number}", end=200 + number, project=project["id"])
         done = rest.task(f"Done {number}", sprint=sprint["id"], points=number)
-        rest.patch_task(done["id"], status=4, started=day(), completed=day())
+        rest.patch("tasks", done["id"], {"status": 4, "started": day(), "completed": day()})
         undone = rest.task(f"Undone {number}", sprint=sprint["id"], points=2)
         move_into_the_past(
             database, sprint["id"], day(-14 * number - 13), day(-14 * number), [done["id"], undone["id"]]

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser_pages import LIVE, TEAM, Rest, add_task, card, column, open_details
+from tests.browser_pages import LIVE, TEAM, add_task, card, column, open_details, rest_as
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -29,8 +29,8 @@ def project_id_in_address(page):
 
 def test_switching_projects_shows_each_projects_sprints_and_remembers_the_choice(people, rest, team, expect):
     website = rest.project("Website")
-    rest.sprint(20, "Team planning", project=team["id"])
-    launch = rest.sprint(21, "Website launch", project=website["id"])
+    rest.sprint("Team planning", end=20, project=team["id"])
+    launch = rest.sprint("Website launch", end=21, project=website["id"])
     rest.task("Team backlog item", project=team["id"])
     rest.task("Website backlog item", project=website["id"])
     alice = people("alice")
@@ -76,7 +76,7 @@ def test_switching_projects_shows_each_projects_sprints_and_remembers_the_choice
 
 def test_a_viewer_sees_the_board_read_only_until_made_a_member(people, rest, team, expect):
     rest.set_role(team["id"], "carol", "viewer", expected=201)
-    sprint = rest.sprint(22, "Viewing sprint", project=team["id"])
+    sprint = rest.sprint("Viewing sprint", end=22, project=team["id"])
     task = rest.task("Look but do not touch", sprint=sprint["id"])
     carol = people("carol", sprint["id"])
 
@@ -96,7 +96,7 @@ def test_a_viewer_sees_the_board_read_only_until_made_a_member(people, rest, tea
     expect(dialog.get_by_role("button", name="Delete…")).to_have_count(0)
     dialog.get_by_role("button", name="Close").last.click()
     expect(dialog).to_be_hidden()
-    assert rest.get_task(task["id"])["status"] == 1
+    assert rest.get("tasks", task["id"])["status"] == 1
 
     # No sprint form on the sprint list either.
     carol.get_by_role("link", name="Sprints", exact=True).first.click()
@@ -116,7 +116,7 @@ def test_a_viewer_sees_the_board_read_only_until_made_a_member(people, rest, tea
 def test_an_admin_adds_a_member_found_by_username_changes_their_role_and_renames_the_project(
     people, server, expect
 ):
-    admin = Rest(server.url, "alice")
+    admin = rest_as(server.url, "alice")
     research = admin.project("Research")
     alice = people("alice", project=research["id"])
     expect(project_select(alice)).to_have_value(str(research["id"]))
@@ -152,13 +152,13 @@ def test_an_admin_adds_a_member_found_by_username_changes_their_role_and_renames
     settings.get_by_role("button", name="Done").click()
     expect(settings).to_be_hidden()
     assert admin.call("GET", f"/api/projects/{research['id']}")["name"] == "Research lab"
-    assert Rest(server.url, "dave").call("GET", f"/api/projects/{research['id']}")["role"] == "member"
+    assert rest_as(server.url, "dave").call("GET", f"/api/projects/{research['id']}")["role"] == "member"
 
 
 def test_a_person_removed_from_a_project_sees_its_board_close_and_why(people, server, expect):
-    admin = Rest(server.url, "alice")
+    admin = rest_as(server.url, "alice")
     ops = admin.project("Ops", bob="member")
-    sprint = admin.sprint(23, "Ops sprint", project=ops["id"])
+    sprint = admin.sprint("Ops sprint", end=23, project=ops["id"])
     admin.task("Rotate the keys", sprint=sprint["id"])
     bob = people("bob", sprint["id"], project=ops["id"])
     expect(card(bob, "Rotate the keys", "Not Started")).to_be_visible()

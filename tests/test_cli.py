@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash
 from app import db
 from app.cli import DEMO_PASSWORD, DEMO_PROJECT_NAME, DEMO_SPRINT_NAME, DEMO_USERS
 from app.models import Membership, Project, Sprint, Task, User
-from tests.servers import create_user, upgrade_database
+from tests.support.servers import create_user, upgrade_database
 
 USERNAME_RULE = "A username has 1 to 150 letters, digits or the characters . @ + - _"
 

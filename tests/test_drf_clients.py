@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from config import TestingConfig
 from tests.api_helpers import day
-from tests.servers import GunicornServer, NewUser, free_port, migrated_postgres_database
+from tests.support.servers import GunicornServer, NewUser, free_port, migrated_postgres_database
 
 DRF_CLIENT_HEADERS = ("authorization", "content-type", "if-match", "x-csrftoken", "x-requested-with")
 ORIGIN_PORT = free_port()

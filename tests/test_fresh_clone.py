@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from app.cli import DEMO_PASSWORD, DEMO_SPRINT_NAME
-from tests import services
-from tests.servers import BIN, ROOT, free_port, stop_process_group, wait_for_health
+from tests.support import services
+from tests.support.servers import BIN, ROOT, free_port, stop_process_group, wait_for_health
 
 pytestmark = pytest.mark.server
 

@@ -9,7 +9,6 @@ python-socketio clients over websockets. Every wait is bounded; every process
 started here is stopped by its own id.
 """
 
-import base64
 import contextlib
 import itertools
 import json
@@ -23,7 +22,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import pytest
 import redis
@@ -33,8 +32,11 @@ import socketio
 from app import create_app
 from app.security import InsecureConfiguration
 from config import ProductionConfig, TestingConfig
-from tests import services
-from tests.servers import (
+from tests.socket_helpers import Socket
+from tests.support import services
+from tests.support.live import STEP, WAIT, LiveClient, live_clients
+from tests.support.rest import RestClient, basic_header, issue_token, token_answer, token_header
+from tests.support.servers import (
     ROOT,
     GunicornServer,
     NewUser,
@@ -44,17 +46,8 @@ from tests.servers import (
     http_get,
     migrated_postgres_database,
 )
-from tests.socket_helpers import Socket
 
 TOO_MANY = "Too many failed logins; wait before trying again."
-
-
-def basic(username, password):
-    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
-
-
-def token_header(token):
-    return {"Authorization": f"Token {token}"}
 
 
 # --- 1. Login throttling ----------------------------------------------------------------
@@ -96,7 +89,7 @@ def test_failed_logins_for_one_username_are_throttled_from_any_address(client, t
     assert_throttled(login(client, "alice", "guess 4", "10.0.1.4"))
     assert_throttled(login(client, "alice", "alice password", "10.0.1.5"))
     assert_throttled(login(client, "ALICE", "guess 5", "10.0.1.6"))
-    assert_throttled(client.get("/api/users", headers=basic("alice", "alice password")))
+    assert_throttled(client.get("/api/users", headers=basic_header("alice", "alice password")))
 
     # Another user logs in from the very same addresses.
     for address in ("10.0.1.1", "10.0.1.4"):
@@ -128,20 +121,20 @@ def test_http_basic_failures_count_with_token_failures(client, throttled):
     """Basic authentication is accepted on every route: guessing through it is throttled too."""
     for _ in range(2):
         response = client.get(
-            "/api/sprints", headers=basic("alice", "guess"), environ_base={"REMOTE_ADDR": "10.0.3.1"}
+            "/api/sprints", headers=basic_header("alice", "guess"), environ_base={"REMOTE_ADDR": "10.0.3.1"}
         )
         assert response.status_code == 401
     assert login(client, "alice", "guess", "10.0.3.2").status_code == 401
 
     assert_throttled(login(client, "alice", "alice password", "10.0.3.3"))
-    assert_throttled(client.get("/api/sprints", headers=basic("alice", "alice password")))
-    assert client.get("/api/sprints", headers=basic("bob", "bob password")).status_code == 200
+    assert_throttled(client.get("/api/sprints", headers=basic_header("alice", "alice password")))
+    assert client.get("/api/sprints", headers=basic_header("bob", "bob password")).status_code == 200
 
 
 def test_successful_logins_are_not_counted(client, throttled):
     for _ in range(10):
         assert login(client, "bob", "bob password", "10.0.4.1").status_code == 200
-        assert client.get("/api/users", headers=basic("bob", "bob password")).status_code == 200
+        assert client.get("/api/users", headers=basic_header("bob", "bob password")).status_code == 200
 
 
 # --- 2. Security headers ----------------------------------------------------------------
@@ -412,115 +405,19 @@ def test_gunicorn_does_not_serve_with_a_weak_key_in_production(tmp_path):
 
 # --- 5. Real servers: one bad socket among good ones ----------------------------------------
 
-WAIT = 5.0
-STEP = 0.02
 PASSWORD = "hardening password"
 USERS = ("ann", "ben", "cat")
 
 
-class Live:
-    """A python-socketio client over a websocket that keeps what it receives, with times."""
-
-    def __init__(self, label):
-        self.label = label
-        self.sio = socketio.Client(reconnection=False)
-        self.history = []  # (monotonic time, event, payload)
-        self.lock = threading.Lock()
-        self.disconnected = threading.Event()
-        self.disconnected_at = None
-        self.connect_errors = []
-        self.sio.on("*", self._record)
-        self.sio.on("disconnect", self._on_disconnect)
-        self.sio.on("connect_error", self.connect_errors.append)
-
-    def _record(self, event, *args):
-        with self.lock:
-            self.history.append((time.monotonic(), event, args[0] if len(args) == 1 else list(args)))
-
-    def _on_disconnect(self, *reason):
-        self.disconnected_at = time.time()
-        self.disconnected.set()
-
-    def connect(self, url, token):
-        self.sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
-        return self
-
-    def call(self, event, data, timeout=5):
-        return self.sio.call(event, data, timeout=timeout)
-
-    def subscribe(self, sprint):
-        ack = self.call("subscribe", {"sprint": sprint, "since": None})
-        assert ack.get("ok") is True, ack
-        return ack
-
-    def received(self, event, match=None):
-        with self.lock:
-            return [(t, p) for t, e, p in self.history if e == event and (match is None or match(p))]
-
-    def wait_for(self, event, match=None, timeout=WAIT, count=1):
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.received(event, match)
-            if len(found) >= count:
-                return found[count - 1]
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{self.label}: no {event!r} (#{count}) within {timeout} s: {self.history[-5:]!r}"
-                )
-            time.sleep(STEP)
-
-    def close(self):
-        with contextlib.suppress(Exception):
-            if self.sio.connected:
-                self.sio.disconnect()
-
-
 @pytest.fixture
 def live():
-    opened = []
-
-    def connect(server, token, label=None, subscribe=None):
-        client = Live(label or f"socket {len(opened)}")
-        opened.append(client)
-        client.connect(server.url, token)
-        if subscribe is not None:
-            client.subscribe(subscribe)
-        return client
-
-    yield connect
-    for client in opened:
-        client.close()
-
-
-class Rest:
-    def __init__(self, server, token):
-        self.url = server.url
-        self.session = requests.Session()
-        self.session.headers.update(token_header(token))
-
-    def call(self, method, path, expected, payload=None):
-        response = self.session.request(method, self.url + path, json=payload, timeout=10)
-        assert response.status_code == expected, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content else None
-
-
-_sprint_days = itertools.count(1)
+    with live_clients() as connect:
+        yield connect
 
 
 def new_board(rest, tasks=1):
-    end = (date.today() + timedelta(days=next(_sprint_days))).isoformat()
-    sprint = rest.call("POST", "/api/sprints", 201, {"name": "Hardening", "end": end})["id"]
-    return sprint, [
-        rest.call("POST", "/api/tasks", 201, {"name": f"T{n}", "sprint": sprint})["id"] for n in range(tasks)
-    ]
-
-
-def issue_token(server, username):
-    response = requests.post(
-        server.url + "/api/token", json={"username": username, "password": PASSWORD}, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    sprint = rest.sprint("Hardening")["id"]
+    return sprint, [rest.task(f"T{n}", sprint)["id"] for n in range(tasks)]
 
 
 def assert_clean_log(server):
@@ -544,9 +441,9 @@ def server(database):
 
 @pytest.mark.server
 def test_an_oversized_socket_message_closes_that_socket_only(server, live):
-    rest = Rest(server, issue_token(server, "ann")["token"])
+    rest = RestClient.signed_in(server.url, "ann", PASSWORD)
     board, (task,) = new_board(rest)
-    ben = issue_token(server, "ben")["token"]
+    ben = issue_token(server.url, "ben", PASSWORD)
     sender = live(server, ben, "sender", subscribe=board)
     bystander = live(server, ben, "bystander", subscribe=board)
 
@@ -575,11 +472,11 @@ FLOOD_RATE = 1000  # hints a second from one socket: a hundred times what it may
 
 @pytest.mark.server
 def test_a_hint_flood_is_cut_without_delaying_other_sockets(server, live):
-    rest = Rest(server, issue_token(server, "ann")["token"])
+    rest = RestClient.signed_in(server.url, "ann", PASSWORD)
     board, (task, other_task) = new_board(rest, tasks=2)
-    cat = issue_token(server, "cat")["token"]
+    cat = issue_token(server.url, "cat", PASSWORD)
     flooder = live(server, cat, "flooder", subscribe=board)
-    watcher = live(server, issue_token(server, "ben")["token"], "watcher", subscribe=board)
+    watcher = live(server, issue_token(server.url, "ben", PASSWORD), "watcher", subscribe=board)
 
     acks, stop, sent = [], threading.Event(), itertools.count(1)
     hint = {"task": task, "action": "dragstart"}
@@ -603,10 +500,10 @@ def test_a_hint_flood_is_cut_without_delaying_other_sockets(server, live):
         for number in range(5):
             before = time.monotonic()
             rest.call("PATCH", f"/api/tasks/{other_task}", 200, {"order": number + 1})
-            arrived, _ = watcher.wait_for(
+            index, _ = watcher.wait_for(
                 "change", lambda c, n=number: c["id"] == other_task and c["body"]["order"] == n + 1
             )
-            latencies.append(arrived - before)
+            latencies.append(watcher.arrival(index) - before)
             time.sleep(0.2)
     finally:
         stop.set()
@@ -626,7 +523,7 @@ def test_a_hint_flood_is_cut_without_delaying_other_sockets(server, live):
     assert len(accepted) + len(refused) == len(acks), acks[:5]
     assert {ack["error"] for ack in refused} <= {"Too many hints; slow down."}
     time.sleep(0.5)
-    relayed = [hint for _, hint in watcher.received("hint") if hint["action"] == "dragstart"]
+    relayed = [hint for _, hint in watcher.find("hint") if hint["action"] == "dragstart"]
     assert len(accepted) <= len(relayed) <= 20 + 10 * flood_seconds + 5, (
         len(accepted),
         len(relayed),
@@ -643,11 +540,11 @@ def test_a_hint_flood_is_cut_without_delaying_other_sockets(server, live):
 @pytest.mark.server
 def test_a_socket_is_disconnected_soon_after_its_token_expires(database, live):
     with GunicornServer(database_url=database, env={"TOKEN_TTL": "5", "HOUSEKEEPING_INTERVAL": "1"}) as short:
-        board, _ = new_board(Rest(short, issue_token(short, "ann")["token"]))
-        first = issue_token(short, "ben")
+        board, _ = new_board(RestClient.signed_in(short.url, "ann", PASSWORD))
+        first = token_answer(short.url, "ben", PASSWORD)
         early = live(short, first["token"], "first token", subscribe=board)
         time.sleep(2.5)
-        second = issue_token(short, "ben")
+        second = token_answer(short.url, "ben", PASSWORD)
         late = live(short, second["token"], "second token", subscribe=board)
 
         first_expiry = datetime.fromisoformat(first["expires"]).timestamp()
@@ -664,7 +561,7 @@ def test_a_socket_is_disconnected_soon_after_its_token_expires(database, live):
         assert second_expiry - 0.5 <= late.disconnected_at <= second_expiry + 3.0
 
         # The expired token opens nothing any more.
-        refused = Live("expired token")
+        refused = LiveClient("expired token")
         with pytest.raises(socketio.exceptions.ConnectionError):
             refused.connect(short.url, first["token"])
         assert "token" in refused.connect_errors[0]["message"]
@@ -799,22 +696,22 @@ def pair(database, own_redis):
 
 def _hinting_pair(pair, live):
     a, b, _ = pair
-    rest = Rest(a, issue_token(a, "ann")["token"])
+    rest = RestClient.signed_in(a.url, "ann", PASSWORD)
     board, (task,) = new_board(rest)
-    ann = live(a, issue_token(a, "ann")["token"], "ann on A", subscribe=board)
-    ben = live(b, issue_token(b, "ben")["token"], "ben on B", subscribe=board)
+    ann = live(a, issue_token(a.url, "ann", PASSWORD), "ann on A", subscribe=board)
+    ben = live(b, issue_token(b.url, "ben", PASSWORD), "ben on B", subscribe=board)
     return ann, ben, task
 
 
 def _hints_get_through(sender, receiver, task, timeout):
     """Send a hint every 0.25 s until the receiver (on the other process) gets one; the seconds it took."""
     started = time.monotonic()
-    before = len(receiver.received("hint"))
+    before = len(receiver.find("hint"))
     while time.monotonic() - started < timeout:
         assert sender.call("hint", {"task": task, "action": "dragstart"}) == {"ok": True}
         deadline = time.monotonic() + 0.25
         while time.monotonic() < deadline:
-            if len(receiver.received("hint")) > before:
+            if len(receiver.find("hint")) > before:
                 return time.monotonic() - started
             time.sleep(STEP)
     raise AssertionError(f"no hint from {sender.label} reached {receiver.label} within {timeout} s")

@@ -26,7 +26,8 @@ from flask_socketio import Namespace
 from app import create_app, socketio
 from app.realtime.limits import REFUSAL_BUDGET, SocketLimits
 from config import TestingConfig
-from tests.servers import GunicornServer, NewUser, migrated_postgres_database
+from tests.support.rest import basic_header, issue_token
+from tests.support.servers import GunicornServer, NewUser, migrated_postgres_database
 
 PASSWORD = "attack password"
 ALLOWED = "https://board.example.com"
@@ -69,19 +70,8 @@ def client_address():
     }
 
 
-def basic(username, password):
-    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
-
-
 def token_of(server, username, headers=None):
-    response = requests.post(
-        server.url + "/api/token",
-        json={"username": username, "password": PASSWORD},
-        headers=headers or client_address(),
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
+    return issue_token(server.url, username, PASSWORD, headers=headers or client_address())
 
 
 def healthz_seconds(server):
@@ -99,7 +89,7 @@ def test_guessing_through_basic_on_token_revocation_is_throttled_and_tells_nothi
 
     def revoke_with(password):
         return requests.delete(
-            server.url + "/api/token", headers={**address, **basic("ben", password)}, timeout=10
+            server.url + "/api/token", headers={**address, **basic_header("ben", password)}, timeout=10
         )
 
     right, wrong = revoke_with(PASSWORD), revoke_with("guess 1")
@@ -132,7 +122,7 @@ def test_password_hashing_does_not_stall_the_process(server):
     def guess():
         session = requests.Session()
         while not stop.is_set():
-            headers = {**client_address(), **basic(f"nobody-{uuid.uuid4().hex[:8]}", "guess")}
+            headers = {**client_address(), **basic_header(f"nobody-{uuid.uuid4().hex[:8]}", "guess")}
             assert session.get(server.url + "/api/users", headers=headers, timeout=30).status_code == 401
 
     guessers = [threading.Thread(target=guess, daemon=True) for _ in range(6)]

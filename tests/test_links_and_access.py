@@ -4,15 +4,19 @@ removed member's sockets lose their access at once.
 """
 
 import json
-import queue
 import secrets
-from datetime import date, timedelta
 
 import pytest
-import requests
-import socketio
 
-from tests.servers import GunicornServer, NewUser, create_user, flask_command, migrated_postgres_database
+from tests.support.live import LiveClient
+from tests.support.rest import RestClient, issue_token
+from tests.support.servers import (
+    GunicornServer,
+    NewUser,
+    create_user,
+    flask_command,
+    migrated_postgres_database,
+)
 
 pytestmark = pytest.mark.server
 PASSWORD = "links and access"
@@ -27,60 +31,32 @@ def database():
 
 
 def token_of(server, username):
-    response = requests.post(
-        server.url + "/api/token", json={"username": username, "password": PASSWORD}, timeout=WAIT
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
-
-
-class Live:
-    """A socket on one board, keeping every change it receives."""
-
-    def __init__(self, server, token, sprint, since=None):
-        self.changes = queue.Queue()
-        self.seen = []  # every change taken from the queue so far
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("change", self.changes.put)
-        self.sio.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=WAIT)
-        self.ack = self.sio.call("subscribe", {"sprint": sprint, "since": since}, timeout=WAIT)
-        assert self.ack["ok"], self.ack
-
-    def next_change(self, match=lambda change: True):
-        while True:
-            change = self.changes.get(timeout=WAIT)
-            self.seen.append(change)
-            if match(change):
-                return change
-
-    def close(self):
-        if self.sio.connected:
-            self.sio.disconnect()
+    return issue_token(server.url, username, PASSWORD)
 
 
 def rest(server, token, method, path, body=None, headers=None):
-    response = requests.request(
-        method,
-        server.url + path,
-        json=body,
-        headers={"Authorization": f"Token {token}", **(headers or {})},
-        timeout=WAIT,
-    )
-    return response
+    """The response as it is (the status is the test's to check)."""
+    return RestClient(server.url, token).request(method, path, json=body, headers=headers)
 
 
 def new_sprint(server, token, days):
-    end = (date.today() + timedelta(days=days)).isoformat()
-    response = rest(server, token, "POST", "/api/sprints", {"name": f"Sprint {days}", "end": end})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return RestClient(server.url, token).sprint(f"Sprint {days}", end=days)["id"]
+
+
+def watching(server, token, sprint, since=None):
+    """A socket subscribed to that board."""
+    client = LiveClient("watching").connect(server.url, token)
+    ack = client.subscribe(sprint, since)
+    assert ack["ok"], ack
+    client.ack = ack
+    return client
 
 
 def test_a_forged_host_header_never_reaches_the_links_of_changes(database):
     with GunicornServer(database_url=database, env={"PUBLIC_URL": ""}) as server:
         token = token_of(server, "ann")
         sprint = new_sprint(server, token, 20)
-        live = Live(server, token, sprint)
+        live = watching(server, token, sprint)
         try:
             response = rest(
                 server,
@@ -91,15 +67,15 @@ def test_a_forged_host_header_never_reaches_the_links_of_changes(database):
                 {"Host": "evil.example"},
             )
             assert response.status_code == 201
-            change = live.next_change(lambda c: c["model"] == "task")
+            change = live.next("change", lambda c: c["model"] == "task")
             seq = live.ack["seq"]
         finally:
             live.close()
         assert "evil.example" not in json.dumps(change)
         assert change["body"]["links"]["self"] == f"/api/tasks/{change['id']}"
-        replay = Live(server, token, sprint, since=seq)  # and as the log replays it later
+        replay = watching(server, token, sprint, since=seq)  # and as the log replays it later
         try:
-            replayed = replay.next_change(lambda c: c["id"] == change["id"])
+            replayed = replay.next("change", lambda c: c["id"] == change["id"])
         finally:
             replay.close()
         assert replayed["body"] == change["body"]
@@ -116,10 +92,10 @@ def test_production_refuses_unknown_hosts_and_links_to_its_public_url(database):
             rest(server, token, "GET", "/api/sprints", headers={"Host": "board.example"}).status_code == 200
         )
         sprint = new_sprint(server, token, 21)
-        live = Live(server, token, sprint)
+        live = watching(server, token, sprint)
         try:
             rest(server, token, "POST", "/api/tasks", {"name": "Linked", "sprint": sprint})
-            change = live.next_change(lambda c: c["model"] == "task")
+            change = live.next("change", lambda c: c["model"] == "task")
         finally:
             live.close()
         assert change["body"]["links"]["self"] == f"{server.url}/api/tasks/{change['id']}"
@@ -129,7 +105,7 @@ def test_a_deactivated_user_and_a_removed_member_lose_their_sockets_at_once(data
     with GunicornServer(database_url=database) as server:
         ann, ben, cat = (token_of(server, name) for name in ("ann", "ben", "cat"))
         sprint = new_sprint(server, ann, 22)
-        bens, cats = Live(server, ben, sprint), Live(server, cat, sprint)
+        bens, cats = watching(server, ben, sprint), watching(server, cat, sprint)
         try:
             flask_command("deactivate-user", "ben", database_url=database)
             bens.sio.sleep(0)
@@ -142,16 +118,16 @@ def test_a_deactivated_user_and_a_removed_member_lose_their_sockets_at_once(data
 
             project = rest(server, ann, "GET", "/api/projects").json()["results"][0]["id"]
             assert rest(server, ann, "DELETE", f"/api/projects/{project}/members/cat").status_code == 204
-            removal = cats.next_change(lambda c: c["model"] == "member")
+            removal = cats.next("change", lambda c: c["model"] == "member")
             assert removal["action"] == "remove"
             assert removal["body"] == {"project": project, "username": "cat"}
             hidden = rest(
                 server, ann, "POST", "/api/tasks", {"name": "After cat left", "sprint": sprint}
             ).json()
             create_user(database, "dan", PASSWORD, project=None)  # a lobby change cat does receive
-            sentinel = cats.next_change(lambda c: c["model"] == "user")
+            sentinel = cats.next("change", lambda c: c["model"] == "user")
             assert sentinel["body"]["username"] == "dan"
-            assert hidden["id"] not in [c["id"] for c in cats.seen if c["model"] == "task"]
+            assert not cats.changes("task", {hidden["id"]})
         finally:
             bens.close()
             cats.close()

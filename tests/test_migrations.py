@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from app import create_app, db
 from app.models import Token, User
 from config import TestingConfig
-from tests.servers import ROOT, downgrade_database, postgres_database, upgrade_database
+from tests.support.servers import ROOT, downgrade_database, postgres_database, upgrade_database
 
 pytestmark = pytest.mark.server
 

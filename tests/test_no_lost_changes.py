@@ -10,7 +10,6 @@ client is stopped by the fixture, whatever happens.
 """
 
 import contextlib
-import itertools
 import random
 import shutil
 import socket
@@ -18,7 +17,6 @@ import subprocess
 import threading
 import time
 import uuid
-from datetime import date, timedelta
 
 import pytest
 import redis
@@ -27,8 +25,9 @@ import socketio
 import sqlalchemy as sa
 
 from boardclient import BoardClient, paths_only
-from tests import services
-from tests.servers import (
+from tests.support import services
+from tests.support.rest import RestClient, issue_token
+from tests.support.servers import (
     GunicornServer,
     NewUser,
     flask_command,
@@ -41,8 +40,6 @@ USERNAME = "ann"
 PASSWORD = "no-lost-changes"
 SETTLE = 10.0  # seconds a client may take to catch up once the writes have stopped
 REQUEST_TIMEOUT = 10
-
-_end_dates = itertools.count(30)
 
 
 # -- comparing boards ------------------------------------------------------------------
@@ -144,46 +141,15 @@ def assert_covers(client, engine, start_seq):
 # -- REST ------------------------------------------------------------------------------------
 
 
-class Api:
-    """REST calls as ``ann`` on one server."""
+def sprint_ids(api, *names):
+    return [api.sprint(name)["id"] for name in names]
 
-    def __init__(self, url, token):
-        self.url = url
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Token {token}"
 
-    def call(self, method, path, **kwargs):
-        return self.http.request(method, self.url + path, timeout=REQUEST_TIMEOUT, **kwargs)
-
-    def ok(self, method, path, status, **kwargs):
-        response = self.call(method, path, **kwargs)
-        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content else None
-
-    def get_all(self, path):
-        results, url = [], f"{self.url}{path}{'&' if '?' in path else '?'}page_size=100"
-        for _ in range(1000):
-            response = self.http.get(url, timeout=REQUEST_TIMEOUT)
-            assert response.status_code == 200, response.text
-            page = response.json()
-            results.extend(page["results"])
-            url = page["next"]
-            if not url:
-                return results
-        raise AssertionError(f"{path}: more than 1000 pages")
-
-    def board(self, sprint_id):
-        """The board as REST shows it: the sprint, its tasks and the backlog."""
-        sprint = self.ok("GET", f"/api/sprints/{sprint_id}", 200)
-        tasks = self.get_all(f"/api/tasks?sprint={sprint_id}") + self.get_all("/api/tasks?backlog=true")
-        return paths_only({"sprint": sprint, "tasks": {task["id"]: task for task in tasks}})
-
-    def sprint(self, name):
-        end = (date.today() + timedelta(days=next(_end_dates))).isoformat()
-        return self.ok("POST", "/api/sprints", 201, json={"name": name, "end": end})["id"]
-
-    def task(self, name, sprint=None):
-        return self.ok("POST", "/api/tasks", 201, json={"name": name, "sprint": sprint})["id"]
+def rest_board(api, sprint_id):
+    """The board as REST shows it: the sprint, its tasks and the backlog."""
+    sprint = api.get("sprints", sprint_id)
+    tasks = api.get_all(f"/api/tasks?sprint={sprint_id}") + api.get_all("/api/tasks?backlog=true")
+    return paths_only({"sprint": sprint, "tasks": {task["id"]: task for task in tasks}})
 
 
 class Load:
@@ -204,7 +170,7 @@ class Load:
 
     def _call(self, method, path, status, **kwargs):
         try:
-            response = self.api.call(method, path, **kwargs)
+            response = self.api.request(method, path, **kwargs)
         except requests.RequestException as error:
             self.failures.append(f"{method} {path}: {type(error).__name__}: {error}")
             return None
@@ -346,15 +312,11 @@ class Stack:
 
     def token(self, server):
         if server.url not in self._tokens:
-            response = requests.post(
-                server.url + "/api/token", json={"username": USERNAME, "password": PASSWORD}, timeout=10
-            )
-            assert response.status_code == 200, response.text
-            self._tokens[server.url] = response.json()["token"]
+            self._tokens[server.url] = issue_token(server.url, USERNAME, PASSWORD)
         return self._tokens[server.url]
 
     def api(self, server):
-        return Api(server.url, self.token(server))
+        return RestClient(server.url, self.token(server))
 
     def client(self, server, sprint_id):
         """A started BoardClient on ``server`` showing board ``sprint_id``."""
@@ -404,16 +366,16 @@ def seed_board(api, sprints):
 def test_reconnect_receives_exactly_the_missed_changes_in_order(stack):
     server = stack.server()
     api = stack.api(server)
-    board, other = api.sprint("Board"), api.sprint("Other")
+    board, other = sprint_ids(api, "Board", "Other")
     seed_board(api, [board, other])
     client = stack.client(server, board)
-    wait_equal(client, api.board(board))
+    wait_equal(client, rest_board(api, board))
 
     live = Load(api, [board, other], seed=1, tag="live")
     for _ in range(5):
         live.write()
     assert not live.failures
-    wait_equal(client, api.board(board))
+    wait_equal(client, rest_board(api, board))
 
     client.stop()
     assert wait_until(lambda: not client.sio.connected, 5)
@@ -430,13 +392,13 @@ def test_reconnect_receives_exactly_the_missed_changes_in_order(stack):
     assert 0 < len(missed) < 50, "the changes should include some for other boards only"
 
     client.start()
-    wait_equal(client, api.board(board))
+    wait_equal(client, rest_board(api, board))
     time.sleep(1.5)  # more than a poll interval: a duplicate or a stray change would show up
     with client._lock:
         after = [(c["seq"], c["model"], c["id"], c["action"]) for c in client.received[seen:]]
     assert after == missed
     assert client.resyncs == 0
-    assert board_of(client) == api.board(board)
+    assert board_of(client) == rest_board(api, board)
 
 
 # -- 2. a process dies -------------------------------------------------------------------------
@@ -446,14 +408,14 @@ def test_reconnect_receives_exactly_the_missed_changes_in_order(stack):
 def test_clients_of_a_killed_process_resume_on_the_survivor(stack):
     doomed, survivor = stack.server(), stack.server()
     api = stack.api(survivor)
-    first, second, other = api.sprint("First"), api.sprint("Second"), api.sprint("Other")
+    first, second, other = sprint_ids(api, "First", "Second", "Other")
     seed_board(api, [first, second, other])
     orphans = [stack.client(doomed, first), stack.client(doomed, first), stack.client(doomed, second)]
     local = stack.client(survivor, first)
     clients = [*orphans, local]
     start = {client: client.last_seq for client in clients}
     for client in clients:
-        wait_equal(client, api.board(client.sprint_id))
+        wait_equal(client, rest_board(api, client.sprint_id))
 
     load = Load(api, [first, second, other], seed=3, tag="kill")
     writer = load.thread(count=200, rate=20)
@@ -470,7 +432,7 @@ def test_clients_of_a_killed_process_resume_on_the_survivor(stack):
     assert load.writes == 200
 
     for client in clients:
-        wait_equal(client, api.board(client.sprint_id))
+        wait_equal(client, rest_board(api, client.sprint_id))
         assert_covers(client, stack.engine, start[client])
         assert client.resyncs == 0
 
@@ -488,7 +450,7 @@ def test_a_redis_outage_loses_nothing(stack):
     own_redis = stack.redis_server()
     a, b = stack.server(own_redis.url), stack.server(own_redis.url)
     api_a, api_b = stack.api(a), stack.api(b)
-    first, second, other = api_a.sprint("First"), api_a.sprint("Second"), api_a.sprint("Other")
+    first, second, other = sprint_ids(api_a, "First", "Second", "Other")
     seed_board(api_a, [first, second, other])
     clients = [
         stack.client(a, first),
@@ -521,7 +483,7 @@ def test_a_redis_outage_loses_nothing(stack):
         # With nothing else going on, a change made on one process still reaches the
         # other's clients without Redis: each process reads the log on its own.
         for api in (api_a, api_b):
-            task_id = api.task("while Redis is down")
+            task_id = api.task("while Redis is down")["id"]
             seq = last_seq_of(stack.engine, "task", task_id)
             for client in clients:
                 assert client.wait_for(lambda c, s=seq: (c.last_seq or 0) >= s, 5), (
@@ -543,7 +505,7 @@ def test_a_redis_outage_loses_nothing(stack):
         assert load.writes > 50
 
     for client in clients:
-        expected = api_a.board(client.sprint_id)
+        expected = rest_board(api_a, client.sprint_id)
         wait_equal(client, expected, timeout=max(0.1, up + 5 - time.monotonic()))
     for client in clients:
         assert client.sio.sid == sids[client], "a socket was dropped during the outage"
@@ -561,7 +523,7 @@ TIME_BUDGET = 60.0
 def test_clients_resuming_at_random_points_miss_nothing(stack):
     servers = [stack.server(), stack.server()]
     apis = [stack.api(server) for server in servers]
-    first, second, other = apis[0].sprint("First"), apis[0].sprint("Second"), apis[0].sprint("Other")
+    first, second, other = sprint_ids(apis[0], "First", "Second", "Other")
     seed_board(apis[0], [first, second, other])
     clients = [stack.client(server, board) for server in servers for board in (first, second)]
     start = {client: client.last_seq for client in clients}
@@ -593,7 +555,7 @@ def test_clients_resuming_at_random_points_miss_nothing(stack):
         for load in loads:
             assert not load.failures, load.failures[:5]
         for client in clients:
-            wait_equal(client, apis[0].board(client.sprint_id))
+            wait_equal(client, rest_board(apis[0], client.sprint_id))
             assert_covers(client, stack.engine, start[client])
             assert client.resyncs == 0
     assert rounds >= 3
@@ -607,13 +569,13 @@ def test_clients_resuming_at_random_points_miss_nothing(stack):
 def test_since_older_than_the_log_asks_for_a_resync(stack):
     server = stack.server()
     api = stack.api(server)
-    board, other = api.sprint("Board"), api.sprint("Other")
+    board, other = sprint_ids(api, "Board", "Other")
     seed_board(api, [board, other])
     client = stack.client(server, board)
     load = Load(api, [board, other], seed=6, tag="old")
     for _ in range(10):
         load.write()
-    wait_equal(client, api.board(board))
+    wait_equal(client, rest_board(api, board))
     client.stop()
     assert wait_until(lambda: not client.sio.connected, 5)
     for _ in range(20):
@@ -639,9 +601,9 @@ def test_since_older_than_the_log_asks_for_a_resync(stack):
 
     client.start()
     assert client.resyncs == 1
-    wait_equal(client, api.board(board))
+    wait_equal(client, rest_board(api, board))
     load.write()  # and it goes on live from there
-    wait_equal(client, api.board(board))
+    wait_equal(client, rest_board(api, board))
 
 
 # -- the client's own rules -------------------------------------------------------------------------
@@ -684,8 +646,12 @@ def test_loading_the_board_keeps_changes_newer_than_the_load(stack):
     what REST answered; the load must not roll it back."""
     server = stack.server()
     api = stack.api(server)
-    board = api.sprint("Board")
-    kept, removed, plain = api.task("kept", board), api.task("removed", board), api.task("plain")
+    board = api.sprint("Board")["id"]
+    kept, removed, plain = (
+        api.task("kept", board)["id"],
+        api.task("removed", board)["id"],
+        api.task("plain")["id"],
+    )
     client = BoardClient(server.url, stack.token(server), board)
     future = stack.max_seq() + 1000
     newer = {"id": kept, "name": "newer than the load", "sprint": board}
@@ -721,7 +687,7 @@ class SubscribesLate(BoardClient):
 def test_a_lobby_change_before_the_subscribe_does_not_skip_the_missed_ones(stack):
     server = stack.server()
     api = stack.api(server)
-    board, other = api.sprint("Board"), api.sprint("Other")
+    board, other = sprint_ids(api, "Board", "Other")
     seed_board(api, [board])
     client = SubscribesLate(server.url, stack.token(server), board)
     stack.track(client)
@@ -730,15 +696,15 @@ def test_a_lobby_change_before_the_subscribe_does_not_skip_the_missed_ones(stack
     assert wait_until(lambda: not client.sio.connected, 5)
     since = client.last_seq
 
-    missed = [api.task("missed", board), api.task("missed too")]
+    missed = [api.task("missed", board)["id"], api.task("missed too")["id"]]
     client.hold.set()
     starting = threading.Thread(target=client.start, name="start", daemon=True)
     starting.start()
     assert client.holding.wait(10)
-    api.ok("PATCH", f"/api/sprints/{other}", 200, json={"description": "seen in the lobby"})
+    api.call("PATCH", f"/api/sprints/{other}", 200, json={"description": "seen in the lobby"})
     join(starting, 20)
 
     assert client.change_came_first
-    wait_equal(client, api.board(board))
+    wait_equal(client, rest_board(api, board))
     assert set(missed) <= set(client.tasks)
     assert client.last_seq > since

@@ -16,29 +16,25 @@ same process after the unwanted one would have been.
 
 import itertools
 import json
-import queue
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from datetime import date, timedelta
 from types import SimpleNamespace
 
-import engineio
 import pytest
 import redis
-import requests
 import socketio
 
-from tests import services
-from tests.servers import (
+from tests.support import services
+from tests.support.live import STEP, WAIT, LiveClient, live_clients
+from tests.support.rest import RestClient, issue_token
+from tests.support.servers import (
     ROOT,
     GunicornServer,
     NewUser,
-    ServerError,
     app_environment,
     create_user,
     flask_command,
@@ -49,153 +45,11 @@ from tests.servers import (
 
 pytestmark = pytest.mark.server
 
-WAIT = 5.0  # seconds a message may take to arrive
-STEP = 0.02
-REQUEST_TIMEOUT = 10
 USERS = ("ann", "ben", "cat")
 PASSWORD = "realtime-servers"
 
-_sprint_days = itertools.count(1)  # every sprint gets its own end date
-
 
 # --- Socket.IO clients --------------------------------------------------------------
-
-
-class _InOrderEngineIOClient(engineio.Client):
-    """Hands messages to Socket.IO one at a time, in arrival order, on one thread.
-
-    The stock client starts a thread per message, which can reorder what the
-    handlers see; the order the server sent things in is part of what is tested.
-    """
-
-    _STOP = object()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._inbox = queue.Queue()
-        self._dispatcher = None
-
-    def _trigger_event(self, event, *args, **kwargs):
-        if event == "message" and kwargs.get("run_async"):
-            if self._dispatcher is None:
-                self._dispatcher = threading.Thread(target=self._dispatch, daemon=True)
-                self._dispatcher.start()
-            self._inbox.put(args)
-            return None
-        return super()._trigger_event(event, *args, **kwargs)
-
-    def _dispatch(self):
-        while (args := self._inbox.get()) is not self._STOP:
-            super()._trigger_event("message", *args, run_async=False)
-
-    def stop_dispatching(self):
-        self._inbox.put(self._STOP)
-
-
-class _InOrderClient(socketio.Client):
-    def _engineio_client_class(self):
-        return _InOrderEngineIOClient
-
-
-class LiveClient:
-    """A python-socketio client over a websocket that keeps everything it receives.
-
-    ``history`` holds ``(event, payload)`` in arrival order; waits search it
-    from the start (or from an index), so no message is ever consumed.
-    """
-
-    def __init__(self, label=""):
-        self.label = label
-        # websocket-client adds an Origin header of its own, which an explicit one would join
-        # (two values, refused as one): send exactly the one ``connect`` chooses.
-        self.sio = _InOrderClient(reconnection=False, websocket_extra_options={"suppress_origin": True})
-        self.history = []
-        self.lock = threading.Lock()
-        self.disconnected = threading.Event()
-        self.connect_errors = []  # what the server said when it refused the connection
-        self.sio.on("*", self._record)
-        self.sio.on("disconnect", self._on_disconnect)
-        self.sio.on("connect_error", self.connect_errors.append)
-
-    def _record(self, event, *args):
-        with self.lock:
-            self.history.append((event, args[0] if len(args) == 1 else list(args)))
-
-    def _on_disconnect(self, *reason):
-        self.disconnected.set()
-
-    def connect(self, url, token=None, auth=None, headers=None):
-        """Connect with ``token``; the Origin is the server's own, as from a page it served,
-        unless ``headers`` name another."""
-        if auth is None and token is not None:
-            auth = {"token": token}
-        headers = {"Origin": url, **(headers or {})}
-        self.sio.connect(url, transports=["websocket"], auth=auth, headers=headers, wait_timeout=5)
-        return self
-
-    @property
-    def connected(self):
-        return self.sio.connected and not self.disconnected.is_set()
-
-    def call(self, event, data):
-        return self.sio.call(event, data, timeout=5)
-
-    def subscribe(self, sprint, since=None):
-        return self.call("subscribe", {"sprint": sprint, "since": since})
-
-    def close(self):
-        if self.sio.connected:
-            self.sio.disconnect()
-        self.sio.eio.stop_dispatching()
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.history)
-
-    def find(self, event, match=None, after=-1):
-        """``(index, payload)`` of every ``event`` message after index ``after`` that matches."""
-        return [
-            (index, payload)
-            for index, (name, payload) in enumerate(self.snapshot())
-            if index > after and name == event and (match is None or match(payload))
-        ]
-
-    def wait_for(self, event, match=None, after=-1, timeout=WAIT):
-        """The first matching ``event`` after index ``after``, as ``(index, payload)``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.find(event, match, after)
-            if found:
-                return found[0]
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{self.label}: no matching {event!r} within {timeout} s; received {self.snapshot()!r}"
-                )
-            time.sleep(STEP)
-
-    def wait_change(self, model, object_id, action=None, after=-1, timeout=WAIT):
-        _, change = self.wait_for(
-            "change",
-            lambda c: c["model"] == model and c["id"] == object_id and action in (None, c["action"]),
-            after,
-            timeout,
-        )
-        return change
-
-    def changes(self, model=None, ids=None):
-        """The changes received so far (of one model, and of these ids)."""
-        return [
-            payload
-            for _, payload in self.find("change")
-            if (model is None or payload["model"] == model) and (ids is None or payload["id"] in ids)
-        ]
-
-    def wait_presence(self, sprint, users, after=-1):
-        return self.wait_for("presence", lambda p: p == {"sprint": sprint, "users": users}, after)
-
-    def wait_disconnected(self, timeout=WAIT):
-        if not self.disconnected.wait(timeout):
-            raise AssertionError(f"{self.label}: still connected after {timeout} s")
 
 
 def refusal(url, auth=None, headers=None):
@@ -214,20 +68,8 @@ def refusal(url, auth=None, headers=None):
 @pytest.fixture
 def live():
     """``live(server, token, subscribe=sprint)`` → a connected LiveClient; closed after the test."""
-    opened = []
-
-    def connect(server, token, subscribe=None, since=None, label=None, headers=None):
-        client = LiveClient(label or f"socket {len(opened)} on {server.url}")
-        opened.append(client)
-        client.connect(server.url, token, headers=headers)
-        if subscribe is not None:
-            ack = client.subscribe(subscribe, since)
-            assert ack.get("ok") is True and isinstance(ack.get("seq"), int), ack
-        return client
-
-    yield connect
-    for client in opened:
-        client.close()
+    with live_clients() as connect:
+        yield connect
 
 
 class News:
@@ -254,44 +96,6 @@ class News:
     def close(self):
         self.pubsub.close()
         self.client.close()
-
-
-# --- REST -------------------------------------------------------------------------------
-
-
-class Api:
-    """REST calls through one server with one token; each call asserts its status."""
-
-    def __init__(self, server, token):
-        self.base_url = server.url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Token {token}"
-        self.last_duration = None
-
-    def call(self, method, path, expected, payload=None):
-        started = time.monotonic()
-        response = self.session.request(method, self.base_url + path, json=payload, timeout=REQUEST_TIMEOUT)
-        self.last_duration = time.monotonic() - started
-        assert response.status_code == expected, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content else None
-
-    def sprint(self, name="Sprint"):
-        end = date.today() + timedelta(days=next(_sprint_days))
-        return self.call("POST", "/api/sprints", 201, {"name": name, "end": end.isoformat()})
-
-    def task(self, name, sprint):
-        return self.call("POST", "/api/tasks", 201, {"name": name, "sprint": sprint})
-
-    def patch(self, kind, object_id, changes):
-        return self.call("PATCH", f"/api/{kind}/{object_id}", 200, changes)
-
-
-def issue_token(server, username):
-    response = requests.post(
-        server.url + "/api/token", json={"username": username, "password": PASSWORD}, timeout=REQUEST_TIMEOUT
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
 
 
 # --- Servers ----------------------------------------------------------------------------
@@ -339,7 +143,7 @@ def cluster():
         b = GunicornServer(database_url=database_url, redis_url=services.REDIS_URL, env=env)
         _start_all([a, b])
         try:
-            tokens = {username: issue_token(a, username) for username in USERS}
+            tokens = {username: issue_token(a.url, username, PASSWORD) for username in USERS}
             yield SimpleNamespace(
                 a=a,
                 b=b,
@@ -348,7 +152,7 @@ def cluster():
                 prefix=prefix,
                 env=env,
                 tokens=tokens,
-                api=lambda server, username="ann": Api(server, tokens[username]),
+                api=lambda server, username="ann": RestClient(server.url, tokens[username]),
             )
         finally:
             a.close()
@@ -470,11 +274,7 @@ def test_cli_and_script_changes_reach_both_processes(cluster, live, news, tmp_pa
     )
     assert news.arrived(), "the flask command exited without announcing its commit on Redis"
     news.drain()
-    dora = requests.get(
-        cluster.a.url + "/api/users/dora",
-        headers={"Authorization": f"Token {cluster.tokens['ann']}"},
-        timeout=REQUEST_TIMEOUT,
-    ).json()
+    dora = cluster.api(cluster.a).get("users", "dora")
     for client in (on_a, on_b, lobby_b):
         change = client.wait_change("user", dora["id"], "add")
         assert change["body"]["username"] == "dora"
@@ -606,8 +406,8 @@ def test_presence_follows_subscribe_unsubscribe_and_disconnect_across_processes(
 
 
 def test_connections_without_a_valid_token_or_from_a_foreign_origin_are_refused(cluster, live):
-    revoked = issue_token(cluster.a, "cat")
-    Api(cluster.a, revoked).call("DELETE", "/api/token", 204)
+    revoked = issue_token(cluster.a.url, "cat", PASSWORD)
+    RestClient(cluster.a.url, revoked).call("DELETE", "/api/token", 204)
     valid = cluster.tokens["cat"]
     for server in (cluster.a, cluster.b):
         for auth in (None, {}, {"token": "not-a-token"}, {"token": revoked}):
@@ -623,14 +423,14 @@ def test_connections_without_a_valid_token_or_from_a_foreign_origin_are_refused(
 
 def test_revoking_a_token_disconnects_its_sockets_on_both_processes(cluster, live):
     sprint = cluster.api(cluster.a).sprint("Revocation")["id"]
-    doomed = issue_token(cluster.a, "cat")
-    kept = issue_token(cluster.a, "cat")
+    doomed = issue_token(cluster.a.url, "cat", PASSWORD)
+    kept = issue_token(cluster.a.url, "cat", PASSWORD)
     doomed_a = live(cluster.a, doomed, subscribe=sprint, label="revoked token on A")
     doomed_b = live(cluster.b, doomed, label="revoked token on B")
     kept_a = live(cluster.a, kept, label="kept token on A")
     kept_b = live(cluster.b, kept, subscribe=sprint, label="kept token on B")
 
-    Api(cluster.a, doomed).call("DELETE", "/api/token", 204)
+    RestClient(cluster.a.url, doomed).call("DELETE", "/api/token", 204)
     doomed_a.wait_disconnected()
     doomed_b.wait_disconnected()
 
@@ -649,27 +449,7 @@ class ServerWithoutRedis(GunicornServer):
     """A server whose Redis is unreachable: it is ready when ``/healthz`` answers at all
     (503, naming Redis), not 200."""
 
-    def start(self):
-        if self._log_file is None:
-            self._log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in close())
-                mode="w+b", prefix=f"gunicorn-{self.port}-", suffix=".log"
-            )
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=self.cwd,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + self.startup_timeout
-        while http_get(self.url + "/healthz", timeout=2.0)[0] is None:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise ServerError(f"{self.url} did not answer within {self.startup_timeout} s.\n{self.log()}")
-            time.sleep(0.1)
-        return self
+    ready = (503,)
 
 
 @pytest.fixture(params=["refused", "unanswered"])
@@ -791,10 +571,7 @@ def test_another_projects_changes_reach_no_one_outside_it_on_either_process(clus
     ben_b = live(cluster.b, cluster.tokens["ben"], subscribe=board, label="ben on B")
     seq = ben_b.call("subscribe", {"sprint": board, "since": None})["seq"]
 
-    end = (date.today() + timedelta(days=next(_sprint_days))).isoformat()
-    hidden_sprint = api_cat.call(
-        "POST", "/api/sprints", 201, {"name": "Hidden", "end": end, "project": other}
-    )
+    hidden_sprint = api_cat.sprint("Hidden", project=other)
     hidden_task = api_cat.call("POST", "/api/tasks", 201, {"name": "Hidden backlog", "project": other})
     sentinel = api_ann.call("POST", "/api/tasks", 201, {"name": "Team backlog", "project": team})
     ben_b.wait_change("task", sentinel["id"], "add")

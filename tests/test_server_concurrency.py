@@ -23,7 +23,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.servers import GunicornServer, NewUser, migrated_postgres_database
+from tests.support.servers import GunicornServer, NewUser, migrated_postgres_database
 
 pytestmark = pytest.mark.server
 

@@ -25,9 +25,9 @@ import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
-from tests import services
+from tests.support import services
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SECRET_KEY = "server-test-secret-key"
 
@@ -100,8 +100,9 @@ def http_get(url, timeout=2.0):
         return None, str(error)
 
 
-def wait_for_health(url, process, timeout, log):
-    """Poll ``url + /healthz`` until it answers 200; ServerError (with the log) otherwise."""
+def wait_for_health(url, process, timeout, log, ready=(200,)):
+    """Poll ``url + /healthz`` until it answers with a ``ready`` status; ServerError (with
+    the log) otherwise."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -110,11 +111,11 @@ def wait_for_health(url, process, timeout, log):
                 f"The server exited with code {process.returncode} before it was ready.\n{log()}"
             )
         status, body = http_get(url + "/healthz", timeout=2.0)
-        if status == 200:
+        if status in ready:
             return
         last = f"{status} {body}"
         time.sleep(0.1)
-    raise ServerError(f"{url}/healthz did not answer 200 within {timeout} s (last: {last}).\n{log()}")
+    raise ServerError(f"{url}/healthz did not answer {ready} within {timeout} s (last: {last}).\n{log()}")
 
 
 def stop_process_group(process, timeout=10.0):
@@ -139,6 +140,8 @@ class GunicornServer:
     options (``access_log=True`` adds ``--access-logfile -``). Use as a context
     manager, or call ``start()`` and ``stop()``.
     """
+
+    ready = (200,)  # the /healthz statuses that mean the server has started
 
     def __init__(
         self,
@@ -203,7 +206,7 @@ class GunicornServer:
             start_new_session=True,
         )
         try:
-            wait_for_health(self.url, self.process, self.startup_timeout, self.log)
+            wait_for_health(self.url, self.process, self.startup_timeout, self.log, self.ready)
         except BaseException:
             self.stop()
             raise
