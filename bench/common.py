@@ -43,7 +43,9 @@ CLIENT_CPU = 1 if (os.cpu_count() or 1) >= 2 else 0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
 PASSWORD = "bench-password"
-# Peers copied out of /work/shared/peers (see docs/benchmarks.md).
+# The peers we measure against live beside the repository, in ../shared/peers
+# (PEERS_DIR overrides); each benchmark copies the one it needs to /tmp first.
+PEERS_SOURCE = Path(os.environ.get("PEERS_DIR") or ROOT.parent / "shared" / "peers")
 FANOUT_PEER = Path(os.environ.get("FANOUT_PEER", "/tmp/fanout-peer"))
 FANOUT_SCRATCH = Path(os.environ.get("FANOUT_SCRATCH", "/tmp/fanout"))
 DRF_PEER = Path(os.environ.get("DRF_PEER", "/tmp/drf-peer"))

@@ -36,6 +36,7 @@ from bench.common import (
     CLIENT_CPU,
     FANOUT_PEER,
     FANOUT_SCRATCH,
+    PEERS_SOURCE,
     PYTHON,
     ROOT,
     SERVER_CPU,
@@ -62,7 +63,6 @@ CONFIGS = {
 }
 DEFAULT_CFGS = "ours1,ours2,S2,S1,S0"
 LOG_ROOT = Path("/tmp/bench-fanout")
-PEERS_SOURCE = Path(os.environ.get("PEERS_DIR", "/work/shared/peers"))
 DRAIN_S = 20
 WORKER_CONNECTIONS = 5000  # the same cap the peers' S2 uses; gunicorn's default (1000) is too low
 

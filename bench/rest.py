@@ -35,6 +35,7 @@ from bench import common
 from bench.common import (
     CLIENT_CPU,
     DRF_PEER,
+    PEERS_SOURCE,
     ROOT,
     SERVER_CPU,
     CpuWindow,
@@ -46,7 +47,6 @@ from bench.common import (
 )
 
 LOG_ROOT = Path("/tmp/bench-rest")
-PEERS_SOURCE = Path(os.environ.get("PEERS_DIR", "/work/shared/peers"))
 DRF_SCRATCH = Path("/tmp/drfpeer")
 DRF_DB = "drfpeer_bench"
 CONNS = 16
