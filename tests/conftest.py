@@ -203,6 +203,29 @@ def make_project(app):
 
 
 @pytest.fixture
+def two_projects(make_user, make_token, make_project, make_sprint, make_task):
+    """Two teams on one deployment: "Apollo" (ann its admin, bo a member, vic a viewer) and
+    "Zeus" (zed its admin, bo a member), with a sprint and a task on it in each; nobody is
+    in neither. ``tokens`` and ``headers`` by username."""
+    users = {name: make_user(name, project=None) for name in ("ann", "zed", "bo", "nobody", "vic")}
+    apollo = make_project("Apollo", ann="admin", bo="member", vic="viewer")
+    zeus = make_project("Zeus", zed="admin", bo="member")
+    tokens = {name: make_token(user) for name, user in users.items()}
+    apollo_sprint = make_sprint(name="Apollo sprint", project="Apollo")
+    zeus_sprint = make_sprint(name="Zeus sprint", project="Zeus")
+    return SimpleNamespace(
+        tokens=tokens,
+        headers={name: {"Authorization": f"Token {token}"} for name, token in tokens.items()},
+        apollo=apollo,
+        zeus=zeus,
+        apollo_sprint=apollo_sprint,
+        zeus_sprint=zeus_sprint,
+        apollo_task=make_task("Apollo task", sprint_id=apollo_sprint),
+        zeus_task=make_task("Zeus task", sprint_id=zeus_sprint),
+    )
+
+
+@pytest.fixture
 def snapshot(app):
     """``snapshot()`` → every row of every table, to check that a failed request wrote nothing."""
 

@@ -6,8 +6,6 @@ anyone outside it, and an object outside the caller's projects is answered
 exactly as an id that does not exist.
 """
 
-from types import SimpleNamespace
-
 import pytest
 
 from tests.api_helpers import assert_error, assert_invalid, day, unchanged
@@ -19,22 +17,9 @@ MISSING = 999_999
 
 
 @pytest.fixture
-def world(make_user, make_token, make_project, make_sprint, make_task):
-    users = {name: make_user(name, project=None) for name in ("ann", "zed", "bo", "nobody", "vic")}
-    apollo = make_project("Apollo", ann="admin", bo="member", vic="viewer")
-    zeus = make_project("Zeus", zed="admin", bo="member")
-    apollo_sprint = make_sprint(name="Apollo sprint", project="Apollo")
-    zeus_sprint = make_sprint(name="Zeus sprint", project="Zeus")
-    return SimpleNamespace(
-        headers={name: {"Authorization": f"Token {make_token(user)}"} for name, user in users.items()},
-        apollo=apollo,
-        zeus=zeus,
-        apollo_sprint=apollo_sprint,
-        zeus_sprint=zeus_sprint,
-        apollo_task=make_task("Apollo task", sprint_id=apollo_sprint),
-        zeus_task=make_task("Zeus task", sprint_id=zeus_sprint),
-        zeus_backlog=make_task("Zeus backlog", project="Zeus"),
-    )
+def world(two_projects, make_task):
+    two_projects.zeus_backlog = make_task("Zeus backlog", project="Zeus")
+    return two_projects
 
 
 def ids(response):

@@ -6,8 +6,6 @@ Users: ann (admin of Apollo), zed (admin of Zeus), bo (member of both), vic
 sentinel: a later change that does reach it.
 """
 
-from types import SimpleNamespace
-
 import pytest
 import sqlalchemy as sa
 
@@ -20,30 +18,17 @@ VIEWERS_CANNOT = "Viewers cannot change this project."
 
 
 @pytest.fixture
-def world(app, client, make_user, make_token, make_project, make_sprint, make_task):
-    users = {name: make_user(name, project=None) for name in ("ann", "zed", "bo", "vic")}
-    apollo = make_project("Apollo", ann="admin", bo="member", vic="viewer")
-    zeus = make_project("Zeus", zed="admin", bo="member")
-    tokens = {name: make_token(user) for name, user in users.items()}
-    apollo_sprint = make_sprint(name="Apollo sprint", project="Apollo")
-    zeus_sprint = make_sprint(name="Zeus sprint", project="Zeus")
+def world(app, two_projects):
+    """The two projects, and ``connect(username)``: a socket of that user's."""
     opened = []
 
     def connect(name):
-        socket = Socket(app, tokens[name])
+        socket = Socket(app, two_projects.tokens[name])
         opened.append(socket)
         return socket
 
-    yield SimpleNamespace(
-        headers={name: {"Authorization": f"Token {token}"} for name, token in tokens.items()},
-        connect=connect,
-        apollo=apollo,
-        zeus=zeus,
-        apollo_sprint=apollo_sprint,
-        zeus_sprint=zeus_sprint,
-        apollo_task=make_task("Apollo task", sprint_id=apollo_sprint),
-        zeus_task=make_task("Zeus task", sprint_id=zeus_sprint),
-    )
+    two_projects.connect = connect
+    yield two_projects
     for socket in opened:
         if socket.connected:
             socket.disconnect()
