@@ -9,19 +9,18 @@
 import { ActivityList } from "./conversation/activity.js";
 import { CommentsPanel } from "./conversation/comments.js";
 import { formatLongDate } from "./dates.js";
-import { clear, clearFormErrors, el, showFormErrors } from "./dom.js";
+import { clear, clearFormErrors, el } from "./dom.js";
+import { EditDialog } from "./editdialog.js";
 import { changedFields, COLUMNS, columnKeyOf, moveFields, sameTask } from "./model.js";
 import { parsePoints, pointsText } from "./points.js";
 
-export class TaskDialog {
+export class TaskDialog extends EditDialog {
   constructor({ users }) {
+    super("task", "task-form");
     this.users = users;
     this.board = null;
     this.taskId = null;
     this.base = null;
-    this.dialog = document.getElementById("task-dialog");
-    this.form = document.getElementById("task-form");
-    this.notice = document.getElementById("task-dialog-notice");
     this.fields = {
       name: document.getElementById("task-name"),
       description: document.getElementById("task-description"),
@@ -35,10 +34,7 @@ export class TaskDialog {
       ...COLUMNS.map((column) => el("option", { value: column.inSprint ? String(column.status) : column.key, text: column.title })),
     );
     this.datesHint = document.getElementById("task-status-dates");
-    this.confirm = document.getElementById("task-delete-confirm");
-    this.confirmQuestion = document.getElementById("task-delete-question");
     this.saveButton = this.form.querySelector('[data-action="save"]');
-    this.deleteButton = this.form.querySelector('[data-action="delete"]');
     this.cancelButton = this.form.querySelector('.dialog-foot [data-action="close"]');
     this.readOnly = false;
     this.activity = new ActivityList({
@@ -47,24 +43,6 @@ export class TaskDialog {
       status: document.getElementById("task-activity-status"),
     });
     this.comments = new CommentsPanel({ onChanged: () => this.activity.refresh() });
-
-    for (const button of this.form.querySelectorAll('[data-action="close"]')) {
-      button.addEventListener("click", () => this.close());
-    }
-    this.deleteButton.addEventListener("click", () => {
-      this.confirmQuestion.textContent = `Delete “${this.base.name}”? This cannot be undone.`;
-      this.confirm.hidden = false;
-      this.confirm.querySelector('[data-action="delete-cancel"]').focus();
-    });
-    this.confirm.querySelector('[data-action="delete-cancel"]').addEventListener("click", () => {
-      this.confirm.hidden = true;
-      this.deleteButton.focus();
-    });
-    this.confirm.querySelector('[data-action="delete-confirm"]').addEventListener("click", () => this.delete());
-    this.form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.save();
-    });
     this.dialog.addEventListener("close", () => {
       this.comments.hide();
       this.activity.reset();
@@ -110,8 +88,8 @@ export class TaskDialog {
     }
   }
 
-  close() {
-    if (this.dialog.open) this.dialog.close();
+  baseName() {
+    return this.base.name;
   }
 
   /** Show the task without a way to change it (for viewers). */
@@ -185,18 +163,9 @@ export class TaskDialog {
     const board = this.board;
     const base = this.base;
     if (!board || !base || this.readOnly) return;
-    clearFormErrors(this.form);
     const { error } = parsePoints(this.fields.points.value);
-    if (error) {
-      showFormErrors(this.form, { errors: { points: [error] } });
-      return;
-    }
-    const changes = this.formChanges();
-    if (!Object.keys(changes).length) {
-      this.close();
-      return;
-    }
-    this.setBusy(true);
+    const changes = this.changesToSave(error ? { points: [error] } : {}, () => this.formChanges());
+    if (!changes) return;
     const result = await board.writes.enqueue(() =>
       board.writes.save(base, changes, { form: this.form, done: `Saved “${changes.name ?? base.name}”.` }),
     );
@@ -220,16 +189,6 @@ export class TaskDialog {
       const current = board.store.tasks.get(base.id);
       if (current) this.fill(current);
     }
-  }
-
-  setBusy(busy) {
-    for (const button of this.form.querySelectorAll("button")) button.disabled = busy;
-    this.form.setAttribute("aria-busy", busy ? "true" : "false");
-  }
-
-  showNotice(text) {
-    this.notice.textContent = text || "";
-    this.notice.hidden = !text;
   }
 
   /** A live change of a comment: the open task's comments follow. */

@@ -5,54 +5,34 @@
 import { api, ApiError } from "../api.js";
 import { today } from "../dates.js";
 import { announce, clearFormErrors, showFormErrors } from "../dom.js";
+import { EditDialog } from "../editdialog.js";
 import { friendlySentence } from "../messages.js";
 import { sprintName } from "../model.js";
 import { deleteRefusal, sprintProblems } from "./rules.js";
 
 const FIELDS = ["name", "start", "end", "description"];
-const byId = (id) => document.getElementById(id);
 
-export class SprintDialog {
+export class SprintDialog extends EditDialog {
   constructor() {
+    super("sprint", "sprint-edit-form");
     this.board = null;
     this.base = null; // the sprint the form was filled from
     this.etag = null;
-    this.dialog = byId("sprint-dialog");
-    this.form = byId("sprint-edit-form");
-    this.notice = byId("sprint-dialog-notice");
-    this.confirm = byId("sprint-delete-confirm");
-    this.question = byId("sprint-delete-question");
-    this.refused = byId("sprint-delete-refused");
-    this.inputs = Object.fromEntries(FIELDS.map((field) => [field, byId(`sprint-edit-${field}`)]));
-    const action = (name) => this.form.querySelector(`[data-action="${name}"]`);
-    this.deleteButton = action("delete");
-
-    for (const button of this.form.querySelectorAll('[data-action="close"]')) {
-      button.addEventListener("click", () => this.close());
-    }
-    this.deleteButton.addEventListener("click", () => {
-      this.refused.hidden = true;
-      this.question.textContent = `Delete “${sprintName(this.base)}”? This cannot be undone.`;
-      this.confirm.hidden = false;
-      action("delete-cancel").focus();
-    });
-    action("delete-cancel").addEventListener("click", () => {
-      this.confirm.hidden = true;
-      this.deleteButton.focus();
-    });
-    action("delete-confirm").addEventListener("click", () => this.delete());
-    this.form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.save();
-    });
+    this.refused = document.getElementById("sprint-delete-refused");
+    this.inputs = Object.fromEntries(FIELDS.map((field) => [field, document.getElementById(`sprint-edit-${field}`)]));
     this.dialog.addEventListener("close", () => {
       this.board = null;
       this.base = null;
     });
   }
 
-  close() {
-    if (this.dialog.open) this.dialog.close();
+  baseName() {
+    return sprintName(this.base);
+  }
+
+  askToDelete() {
+    this.refused.hidden = true;
+    super.askToDelete();
   }
 
   async open(board) {
@@ -99,18 +79,8 @@ export class SprintDialog {
   async save() {
     const { board } = this;
     if (!board) return;
-    clearFormErrors(this.form);
-    const errors = sprintProblems(this.values(), this.base, today());
-    if (Object.keys(errors).length) {
-      showFormErrors(this.form, { errors });
-      return;
-    }
-    const changes = this.changes();
-    if (!Object.keys(changes).length) {
-      this.close();
-      return;
-    }
-    this.setBusy(true);
+    const changes = this.changesToSave(sprintProblems(this.values(), this.base, today()), () => this.changes());
+    if (!changes) return;
     try {
       const { body } = await api.patch(`/api/sprints/${board.sprintId}`, changes, { ifMatch: this.etag });
       if (this.board !== board) return;
@@ -179,15 +149,5 @@ export class SprintDialog {
       ({ etag }) => this.board === board && (this.etag = etag),
       () => {},
     );
-  }
-
-  setBusy(busy) {
-    for (const button of this.form.querySelectorAll("button")) button.disabled = busy;
-    this.form.setAttribute("aria-busy", busy ? "true" : "false");
-  }
-
-  showNotice(text) {
-    this.notice.textContent = text || "";
-    this.notice.hidden = !text;
   }
 }
