@@ -5,30 +5,32 @@
 // (Edits to different fields never come here: ./board/writes.js merges them.)
 
 import { formatLongDate } from "./dates.js";
-import { clear, el } from "./dom.js";
+import { byIds, clear, el } from "./dom.js";
 import { BACKLOG_LABEL, differingFields, FIELD_LABELS, STATUS_LABELS } from "./model.js";
 
-const dialog = document.getElementById("conflict-dialog");
-const rows = document.getElementById("conflict-rows");
-const explanation = document.getElementById("conflict-explanation");
-const mineButton = dialog.querySelector('[data-action="mine"]');
-const theirsButton = dialog.querySelector('[data-action="theirs"]');
-const mineHeading = document.getElementById("conflict-mine-heading");
-const beforeHeading = document.getElementById("conflict-before-heading");
+const panel = byIds({
+  dialog: "conflict-dialog",
+  rows: "conflict-rows",
+  explanation: "conflict-explanation",
+  mineHeading: "conflict-mine-heading",
+  beforeHeading: "conflict-before-heading",
+});
+const mineButton = panel.dialog.querySelector('[data-action="mine"]');
+const theirsButton = panel.dialog.querySelector('[data-action="theirs"]');
 
 let settle = null;
 
 function finish(choice) {
   const resolve = settle;
   settle = null;
-  if (dialog.open) dialog.close();
+  if (panel.dialog.open) panel.dialog.close();
   if (resolve) resolve(choice);
 }
 
 mineButton.addEventListener("click", () => finish("mine"));
 theirsButton.addEventListener("click", () => finish("theirs"));
 // Escape closes the dialog without a choice: treat it as keeping theirs, which changes nothing.
-dialog.addEventListener("cancel", (event) => {
+panel.dialog.addEventListener("cancel", (event) => {
   event.preventDefault();
   finish("theirs");
 });
@@ -56,14 +58,14 @@ export function describeValue(field, value, { sprintId, users } = {}) {
  */
 export function chooseVersion({ base, mine, theirs, actor, title, mineLabel, context }) {
   if (settle) finish("theirs");
-  clear(rows);
+  clear(panel.rows);
   const who = actor || "Someone else";
   const yours = mine || base;
   const cell = (className, field, task) =>
     el("td", { className }, el("span", { className: "value", text: describeValue(field, task[field], context) }));
   for (const field of differingFields(yours, theirs)) {
     const theyChanged = (base[field] ?? null) !== (theirs[field] ?? null);
-    rows.append(
+    panel.rows.append(
       el(
         "tr",
         { className: theyChanged ? "they-changed" : "" },
@@ -74,17 +76,17 @@ export function chooseVersion({ base, mine, theirs, actor, title, mineLabel, con
       ),
     );
   }
-  beforeHeading.hidden = !mine;
-  dialog.querySelector("#conflict-title").textContent = title || "Someone else changed this task";
-  mineHeading.textContent = mine ? "Your version" : "As you saw it";
-  explanation.textContent = mine
+  panel.beforeHeading.hidden = !mine;
+  panel.dialog.querySelector("#conflict-title").textContent = title || "Someone else changed this task";
+  panel.mineHeading.textContent = mine ? "Your version" : "As you saw it";
+  panel.explanation.textContent = mine
     ? `${who} saved “${theirs.name}” after you started your change, and changed what you changed. ` +
       "Their other changes are kept either way. Choose which version to keep."
     : `${who} changed “${theirs.name}” after you last saw it. Delete it anyway, or keep it?`;
   mineButton.textContent = mineLabel || "Apply mine";
   return new Promise((resolve) => {
     settle = resolve;
-    dialog.showModal();
+    panel.dialog.showModal();
     theirsButton.focus();
   });
 }

@@ -47,6 +47,11 @@ export function append(node, children) {
   return node;
 }
 
+/** The page's elements, each under the name it is given: `byIds({ form: "login-form" }).form`. */
+export function byIds(ids) {
+  return Object.fromEntries(Object.entries(ids).map(([name, id]) => [name, document.getElementById(id)]));
+}
+
 export function clear(node) {
   node.replaceChildren();
   return node;

@@ -5,24 +5,22 @@
 
 import { api, getAll, session, setUnauthorizedHandler } from "./api.js";
 import { Board } from "./board/board.js";
-import { announce, clearFormErrors, showFormErrors } from "./dom.js";
+import { announce, byIds, clearFormErrors, showFormErrors } from "./dom.js";
 import { Live } from "./live.js";
 import { Projects } from "./projects/projects.js";
 import { LinkedTaskDialog, parseRoute } from "./routes.js";
 import { SprintDialog } from "./sprints/dialog.js";
 import { SprintsView } from "./sprints/list.js";
 
-const views = {
-  login: document.getElementById("login-view"),
-  sprints: document.getElementById("sprints-view"),
-  board: document.getElementById("board-view"),
-};
-const loginForm = document.getElementById("login-form");
-const sessionBar = document.getElementById("session-bar");
-const mainNav = document.getElementById("main-nav");
-const connection = document.getElementById("connection");
-const whoami = document.getElementById("whoami");
-const main = document.getElementById("app");
+const views = byIds({ login: "login-view", sprints: "sprints-view", board: "board-view" });
+const page = byIds({
+  loginForm: "login-form",
+  sessionBar: "session-bar",
+  mainNav: "main-nav",
+  connection: "connection",
+  whoami: "whoami",
+  main: "app",
+});
 
 const users = new Map(); // username -> user, kept up to date from the lobby
 const taskDialog = new LinkedTaskDialog({ users });
@@ -45,7 +43,7 @@ const projects = new Projects({
     window.history.replaceState(null, "", window.location.search + "#/");
     projects.showNotice(message);
     route();
-    main.focus({ preventScroll: true });
+    page.main.focus({ preventScroll: true });
   },
 });
 
@@ -62,21 +60,21 @@ function showView(name) {
 
 // -- signing in and out --------------------------------------------------------------
 
-loginForm.addEventListener("submit", async (event) => {
+page.loginForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  clearFormErrors(loginForm);
-  const data = new FormData(loginForm);
+  clearFormErrors(page.loginForm);
+  const data = new FormData(page.loginForm);
   const username = String(data.get("username")).trim();
   const password = String(data.get("password"));
-  const button = loginForm.querySelector('button[type="submit"]');
+  const button = page.loginForm.querySelector('button[type="submit"]');
   button.disabled = true;
   try {
     const { body } = await api.post("/api/token", { username, password }, { auth: false });
     session.save(body.token, username, body.expires);
-    loginForm.reset();
+    page.loginForm.reset();
     startSession();
   } catch (error) {
-    showFormErrors(loginForm, error.body);
+    showFormErrors(page.loginForm, error.body);
   } finally {
     button.disabled = false;
   }
@@ -105,9 +103,9 @@ session.onChange((token) => {
 
 function startSession() {
   activeToken = session.token;
-  sessionBar.hidden = false;
-  mainNav.hidden = false;
-  whoami.textContent = session.username;
+  page.sessionBar.hidden = false;
+  page.mainNav.hidden = false;
+  page.whoami.textContent = session.username;
   live = new Live(activeToken, { onRefused: checkToken });
   live.on("state", renderConnection);
   live.on("change", onLobbyChange);
@@ -132,8 +130,8 @@ function endSession(message) {
   activeToken = null;
   users.clear();
   usersApplied = new Map();
-  sessionBar.hidden = true;
-  mainNav.hidden = true;
+  page.sessionBar.hidden = true;
+  page.mainNav.hidden = true;
   document.title = "Sign in · Scrum board";
   showView("login");
   if (message) announce(message);
@@ -152,8 +150,8 @@ async function checkToken(reason) {
 }
 
 function renderConnection(state) {
-  connection.dataset.state = state;
-  connection.querySelector(".connection-text").textContent = live ? live.stateText() : "Offline";
+  page.connection.dataset.state = state;
+  page.connection.querySelector(".connection-text").textContent = live ? live.stateText() : "Offline";
 }
 
 // -- users (assignees, presence names) ---------------------------------------------------
@@ -246,7 +244,7 @@ function openLinkedTask(shown, taskId) {
 window.addEventListener("popstate", () => {
   if (!session.token) return;
   route();
-  main.focus({ preventScroll: true });
+  page.main.focus({ preventScroll: true });
 });
 
 if (session.token) startSession();

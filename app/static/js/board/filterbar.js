@@ -2,19 +2,23 @@
 // the page's address (./filters.js), so a filtered board can be shared. The
 // board applies the filter on every render, live changes included.
 
-import { el } from "../dom.js";
+import { byIds, el } from "../dom.js";
 import { NO_FILTER, isFiltering, parseFilter, searchWithFilter } from "./filters.js";
 
 export class FilterBar {
   constructor(board) {
     this.board = board;
     this.filter = parseFilter(window.location.search);
-    const byId = (id) => document.getElementById(id);
-    this.form = byId("board-filters");
-    this.assignee = byId("filter-assignee");
-    this.text = byId("filter-text");
-    this.overdue = byId("filter-overdue");
-    this.clearButton = byId("filter-clear");
+    Object.assign(
+      this,
+      byIds({
+        form: "board-filters",
+        assignee: "filter-assignee",
+        text: "filter-text",
+        overdue: "filter-overdue",
+        clearButton: "filter-clear",
+      }),
+    );
     this.usersSignature = null;
     this.listening = new AbortController();
   }

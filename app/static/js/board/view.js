@@ -4,7 +4,7 @@
 // render never takes the focus off the card someone is working with.
 
 import { daysBetween, formatLongDate, today } from "../dates.js";
-import { clear, el } from "../dom.js";
+import { byIds, clear, el } from "../dom.js";
 import { byOrder, COLUMNS, columnKeyOf, sprintName } from "../model.js";
 import { columnTotals, formatPoints, shortPoints } from "../points.js";
 import { addTaskControl } from "./addtask.js";
@@ -34,18 +34,22 @@ export class BoardView {
     this.board = board;
     this.cards = new Map(); // task id -> Card
     this.columns = new Map(); // column key -> {section, list, count, empty, add}
-    const byId = (id) => document.getElementById(id);
-    this.columnsRoot = byId("columns");
-    this.title = byId("board-title");
-    this.dates = byId("board-dates");
-    this.description = byId("board-description");
-    this.presenceList = byId("presence-list");
-    this.editButton = byId("sprint-edit-open");
-    this.loadingNote = byId("board-loading");
+    Object.assign(
+      this,
+      byIds({
+        columnsRoot: "columns",
+        title: "board-title",
+        dates: "board-dates",
+        description: "board-description",
+        presenceList: "presence-list",
+        editButton: "sprint-edit-open",
+        loadingNote: "board-loading",
+        headToggle: "board-head-toggle",
+      }),
+    );
     this.tabs = new ColumnTabs(board);
     // On a phone the sprint's details and burndown fold away above the columns (app.css).
     this.head = this.columnsRoot.parentNode.querySelector(".board-head");
-    this.headToggle = byId("board-head-toggle");
     this.toggleHead = () => this.foldHead(this.headToggle.getAttribute("aria-expanded") === "true");
   }
 

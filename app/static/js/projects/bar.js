@@ -2,30 +2,33 @@
 // settings (admins) and "New project", and the notice that says why a board closed.
 
 import { api } from "../api.js";
-import { clear, clearFormErrors, el, showFormErrors } from "../dom.js";
+import { byIds, clear, clearFormErrors, el, showFormErrors } from "../dom.js";
 import { isAdmin, ROLE_HELP, ROLE_LABELS } from "./list.js";
-
-const byId = (id) => document.getElementById(id);
 
 export class ProjectBar {
   /** `onSelect(id)` when the person picks a project, `onCreated(project)`, `onSettings()`. */
   constructor({ onSelect, onCreated, onSettings }) {
     this.onCreated = onCreated;
-    this.select = byId("project-select");
-    this.switcher = byId("project-switcher");
-    this.role = byId("project-role");
-    this.settingsButton = byId("project-settings-open");
-    this.notice = byId("project-notice");
-    this.noticeText = byId("project-notice-text");
-    this.noProjects = byId("no-projects");
-    this.sprintsLayout = byId("sprints-layout");
-    this.dialog = byId("new-project-dialog");
-    this.form = byId("new-project-form");
+    Object.assign(
+      this,
+      byIds({
+        select: "project-select",
+        switcher: "project-switcher",
+        role: "project-role",
+        settingsButton: "project-settings-open",
+        notice: "project-notice",
+        noticeText: "project-notice-text",
+        noProjects: "no-projects",
+        sprintsLayout: "sprints-layout",
+        dialog: "new-project-dialog",
+        form: "new-project-form",
+      }),
+    );
 
     this.select.addEventListener("change", () => onSelect(Number(this.select.value)));
     this.settingsButton.addEventListener("click", () => onSettings());
-    byId("project-notice-dismiss").addEventListener("click", () => this.showNotice(null));
-    byId("project-new-open").addEventListener("click", () => this.openNew());
+    document.getElementById("project-notice-dismiss").addEventListener("click", () => this.showNotice(null));
+    document.getElementById("project-new-open").addEventListener("click", () => this.openNew());
     this.form.querySelector('[data-action="close"]').addEventListener("click", () => this.dialog.close());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();

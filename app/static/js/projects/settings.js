@@ -2,12 +2,11 @@
 // members, and add people found by a username search.
 
 import { api, getAll } from "../api.js";
-import { announce, clear, clearFormErrors, el, showFormErrors, uniqueId } from "../dom.js";
+import { announce, byIds, clear, clearFormErrors, el, showFormErrors, uniqueId } from "../dom.js";
 import { friendlySentence } from "../messages.js";
 import { ROLE_LABELS, ROLES } from "./list.js";
 
 const SEARCH_DELAY = 200; // ms after the last keystroke
-const byId = (id) => document.getElementById(id);
 
 function roleOptions(select, selected) {
   clear(select);
@@ -22,14 +21,19 @@ export class ProjectSettings {
     this.project = null;
     this.members = [];
     this.searches = 0;
-    this.dialog = byId("project-dialog");
-    this.renameForm = byId("project-rename-form");
-    this.nameInput = byId("project-name");
-    this.memberList = byId("project-members");
-    this.search = byId("member-search");
-    this.newRole = byId("member-role");
-    this.results = byId("member-results");
-    this.searchStatus = byId("member-search-status");
+    Object.assign(
+      this,
+      byIds({
+        dialog: "project-dialog",
+        renameForm: "project-rename-form",
+        nameInput: "project-name",
+        memberList: "project-members",
+        search: "member-search",
+        newRole: "member-role",
+        results: "member-results",
+        searchStatus: "member-search-status",
+      }),
+    );
     roleOptions(this.newRole, "member");
 
     for (const button of this.dialog.querySelectorAll('[data-action="close"]')) {
@@ -42,7 +46,7 @@ export class ProjectSettings {
       event.preventDefault();
       this.rename();
     });
-    byId("member-add-form").addEventListener("submit", (event) => event.preventDefault());
+    document.getElementById("member-add-form").addEventListener("submit", (event) => event.preventDefault());
     this.search.addEventListener("input", () => {
       clearTimeout(this.searchTimer);
       this.searchTimer = setTimeout(() => this.find(), SEARCH_DELAY);
