@@ -96,6 +96,8 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
     # Strict-Transport-Security max-age in seconds, sent in production; 0 turns it off.
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 365 * 24 * 3600)
+    # The server process's garbage collector tuned for fan-out (app/collector.py); 0: Python's own.
+    GC_TUNING = as_bool(os.environ.get("GC_TUNING") or "1")
     PAGE_SIZE = 25
     MAX_PAGE_SIZE = 100
 

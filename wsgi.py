@@ -33,9 +33,13 @@ elif ASYNC_MODE == "gevent":
 
     patch_psycopg()
 
-from app import create_app  # noqa: E402
+from app import collector, create_app  # noqa: E402
 from app.timeouts import RequestGuard  # noqa: E402
 
 app = create_app(SOCKETIO_ASYNC_MODE=ASYNC_MODE)
 # Request bodies arrive whole and in time before anything else sees them (app/timeouts.py).
 app.wsgi_app = RequestGuard(app.wsgi_app, app.config)
+
+if app.config["GC_TUNING"] and not RUN_BY_FLASK_COMMAND:
+    # Last: what is loaded by now lives as long as the process (app/collector.py).
+    collector.tune()

@@ -27,6 +27,7 @@ import requests
 
 from tests.support.servers import (
     GunicornServer,
+    children_of,
     create_user,
     free_port,
     migrated_postgres_database,
@@ -156,30 +157,6 @@ def pid_alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-
-
-def children_of(pid):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        kids.append(int(entry))
-            except (OSError, ValueError, IndexError):
-                pass
-    return kids
-
-
-def rss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def cpu_ticks(pid):
@@ -438,16 +415,6 @@ class PinnedServer(GunicornServer):
     @property
     def command(self):
         return [*taskset(self.cpu), *super().command]
-
-    def pids(self):
-        """gunicorn master and its eventlet worker."""
-        if not self.running:
-            return []
-        return [self.process.pid, *children_of(self.process.pid)]
-
-    def worker_pid(self):
-        kids = children_of(self.process.pid)
-        return kids[0] if kids else None
 
 
 def app_server(

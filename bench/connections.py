@@ -29,6 +29,7 @@ import requests
 
 from bench import common
 from bench.common import CLIENT_CPU, PYTHON, ROOT, CpuWindow, Proc, fmt, log, table, taskset
+from tests.support.servers import rss_kb
 
 LOG_ROOT = Path("/tmp/bench-connections")
 PER_PROCESS = 2000  # sockets per client process
@@ -174,7 +175,7 @@ def hold_run(database_url, board, n, hold_s, log_dir, concurrency):
         time.sleep(1.0)
         pids = server.pids()
         worker = server.worker_pid()
-        before = {pid: common.rss_kb(pid) for pid in pids}
+        before = {pid: rss_kb(pid) for pid in pids}
         t0 = time.monotonic()
         token = board["tokens"][0]
         clients = open_sockets(n, server.url, token, log_dir / f"n{n}", 15, 2, False, concurrency)
@@ -186,7 +187,7 @@ def hold_run(database_url, board, n, hold_s, log_dir, concurrency):
             raise RuntimeError(f"{len(failed)} client processes could not open all sockets: {failed[0]}")
         result["connects_per_s"] = round(n / result["connect_s"], 1)
         time.sleep(3.0)
-        after = {pid: common.rss_kb(pid) for pid in pids}
+        after = {pid: rss_kb(pid) for pid in pids}
         result["rss_before_mb"] = round(sum(before.values()) / 1024, 1)
         result["rss_after_mb"] = round(sum(after.values()) / 1024, 1)
         result["worker_rss_after_mb"] = round(after.get(worker, 0) / 1024, 1)

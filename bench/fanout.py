@@ -6,6 +6,7 @@
 
 Configurations (interleaved within each repetition, order reversed every other one):
   ours1  our app, one `gunicorn -k eventlet -w 1` process (no Redis)
+  ours1-stockgc  the same with Python's own garbage collector settings (GC_TUNING=0)
   ours2  our app, two such processes sharing a private Redis; clients split
          between them, writes to the first
   S2     the peers' bare Flask-SocketIO server (the floor of our stack)
@@ -52,9 +53,11 @@ from bench.common import (
     taskset,
 )
 from bench.fanout_clients import ID_BASE
+from tests.support.servers import children_of, rss_kb
 
 CONFIGS = {
     "ours1": "our app, 1 process (gunicorn -k eventlet -w 1)",
+    "ours1-stockgc": "the same with Python's own garbage collector settings (GC_TUNING=0)",
     "ours2": "our app, 2 processes + Redis (writes to one)",
     "S2": "bare Flask-SocketIO, gunicorn -k eventlet -w 1 (peer)",
     "S1": "Node socket.io 4.8 (peer)",
@@ -177,7 +180,7 @@ class Run:
             if cfg == "S0":
                 app.append(redis.pid)
         self.redis_port = redis_port
-        if cfg in ("ours1", "ours2"):
+        if cfg in ("ours1", "ours1-stockgc", "ours2"):
             redis_url = f"redis://127.0.0.1:{redis_port}/0" if redis_port else None
             servers = []
             for _ in range(2 if cfg == "ours2" else 1):
@@ -186,6 +189,7 @@ class Run:
                     redis_url=redis_url,
                     worker_connections=WORKER_CONNECTIONS,
                     extra_args=["-c", str(ROOT / "bench" / "gc_log.py")] if self.opts.gc_log else [],
+                    env={"GC_TUNING": "0"} if cfg == "ours1-stockgc" else None,
                 )
                 self.started.append(server)
                 server.start()
@@ -215,7 +219,7 @@ class Run:
                 )
                 if not proc.alive():
                     raise RuntimeError(f"{proc.name} exited; see {proc.log_path}")
-                app += [proc.pid, *common.children_of(proc.pid)]
+                app += [proc.pid, *children_of(proc.pid)]
             server_side += app
             return urls, urls[0], app, server_side
         if cfg == "S0":
@@ -289,7 +293,7 @@ class Run:
         opts, result = self.opts, self.result
         urls, write_url, app_pids, server_pids = self.start_servers()
         time.sleep(0.3 if opts.quick else 1.0)
-        rss_before = sum(common.rss_kb(pid) for pid in app_pids)
+        rss_before = sum(rss_kb(pid) for pid in app_pids)
 
         clients, per = self.start_clients(urls)
         t_connect = time.monotonic()
@@ -317,7 +321,7 @@ class Run:
             time.sleep(0.25)
         result["settle_s"] = round(time.monotonic() - t_settle, 2)
         result["presence_messages"] = last
-        rss_after = sum(common.rss_kb(pid) for pid in app_pids)
+        rss_after = sum(rss_kb(pid) for pid in app_pids)
         result["server_rss_before_mb"] = round(rss_before / 1024, 1)
         result["server_rss_after_mb"] = round(rss_after / 1024, 1)
         result["rss_per_conn_kb"] = round((rss_after - rss_before) / self.n, 1)
@@ -590,7 +594,14 @@ def report(runs, cfgs, ns):
     text = ["## Fan-out latency (ms; medians over repetitions)", "", table(headers, rows), ""]
 
     ratio_rows = []
-    pairs = [("ours1", "S2"), ("ours1", "S1"), ("ours1", "S0"), ("ours2", "ours1"), ("ours2", "S3")]
+    pairs = [
+        ("ours1", "ours1-stockgc"),
+        ("ours1", "S2"),
+        ("ours1", "S1"),
+        ("ours1", "S0"),
+        ("ours2", "ours1"),
+        ("ours2", "S3"),
+    ]
     for n in ns:
         for cfg, base in pairs:
             a, b = summary.get(f"{cfg}/{n}"), summary.get(f"{base}/{n}")

@@ -38,9 +38,9 @@ from bench.common import (
     migrated_postgres_database,
     pct,
     r3,
-    rss_kb,
     write_results,
 )
+from tests.support.servers import rss_kb
 
 USERNAME = "flood"
 

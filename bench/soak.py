@@ -53,13 +53,12 @@ from bench.common import (
     machine,
     pct,
     r3,
-    rss_kb,
     start_redis,
     versions,
     write_results,
 )
 from boardclient import BoardClient, paths_only
-from tests.support.servers import create_user, migrated_postgres_database
+from tests.support.servers import create_user, migrated_postgres_database, rss_kb
 
 BOARDS = 4
 TASKS_PER_BOARD = 15

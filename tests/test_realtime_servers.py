@@ -17,8 +17,6 @@ same process after the unwanted one would have been.
 import itertools
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -32,15 +30,14 @@ from tests.support import services
 from tests.support.live import STEP, WAIT, LiveClient, live_clients
 from tests.support.rest import RestClient, issue_token
 from tests.support.servers import (
-    ROOT,
     GunicornServer,
     NewUser,
-    app_environment,
     create_user,
     flask_command,
     free_port,
     http_get,
     migrated_postgres_database,
+    run_python,
 )
 
 pytestmark = pytest.mark.server
@@ -283,19 +280,8 @@ def test_cli_and_script_changes_reach_both_processes(cluster, live, news, tmp_pa
 
     script = tmp_path / "add_tasks.py"
     script.write_text(SCRIPT)
-    env = app_environment(
-        cluster.database_url,
-        cluster.redis_url,
-        env={**cluster.env, "SOCKETIO_ASYNC_MODE": "threading", "PYTHONPATH": str(ROOT)},
-    )
-    result = subprocess.run(
-        [sys.executable, str(script), str(sprint)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
+    result = run_python(
+        cluster.database_url, str(script), str(sprint), redis_url=cluster.redis_url, env=cluster.env
     )
     assert result.returncode == 0, result.stderr
     assert news.arrived(), "the script exited without announcing its commits on Redis"

@@ -100,6 +100,52 @@ def http_get(url, timeout=2.0):
         return None, str(error)
 
 
+def children_of(pid):
+    """The process ids whose parent is ``pid``."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        kids.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return kids
+
+
+def rss_kb(pid):
+    """A process's resident memory in KB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_python(database_url, *args, redis_url=None, env=None, timeout=60):
+    """``python *args`` in the repository root, which is on the path, with the app's settings
+    for that database (threading mode: a short synchronous job, as a ``flask`` command);
+    returns the CompletedProcess."""
+    environment = app_environment(
+        database_url,
+        redis_url,
+        env={"SOCKETIO_ASYNC_MODE": "threading", "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def wait_for_health(url, process, timeout, log, ready=(200,)):
     """Poll ``url + /healthz`` until it answers with a ``ready`` status; ServerError (with
     the log) otherwise."""
@@ -218,6 +264,16 @@ class GunicornServer:
             return ""
         self._log_file.flush()
         return Path(self._log_file.name).read_bytes().decode("utf-8", "replace")
+
+    def pids(self):
+        """The gunicorn master and its worker."""
+        if not self.running:
+            return []
+        return [self.process.pid, *children_of(self.process.pid)]
+
+    def worker_pid(self):
+        kids = children_of(self.process.pid)
+        return kids[0] if kids else None
 
     @property
     def running(self):

@@ -1,0 +1,86 @@
+"""A server process's memory under a long stream of changes, with its garbage collector
+tuned for fan-out (``app/collector.py``): what the tuning keeps from the collector must
+not pile up as garbage."""
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from app.models import Event
+from tests.support.live import live_clients
+from tests.support.rest import RestClient
+from tests.support.servers import GunicornServer, NewUser, migrated_postgres_database, rss_kb, run_python
+
+PASSWORD = "memory password"
+
+
+def log_copies(engine, seq, first, last):
+    """Copies of logged change ``seq`` (a task's update) with the task's ``order`` set to
+    ``first`` … ``last``, appended to the change log in one transaction: the server reads
+    and sends them like any other (how they were written is not what is measured here)."""
+    events = Event.__table__
+    number = sa.select(sa.func.generate_series(first, last).label("value")).subquery("number")
+    copied = [column for column in events.c if column.name not in ("seq", "body")]
+    body = sa.func.jsonb_set(sa.cast(events.c.body, JSONB), "{order}", sa.func.to_jsonb(number.c.value))
+    copies = (
+        sa.select(*copied, sa.cast(body, sa.JSON))
+        .select_from(events.join(number, sa.true()))
+        .where(events.c.seq == seq)
+        .order_by(number.c.value)
+    )
+    with engine.begin() as connection:
+        connection.execute(events.insert().from_select([*copied, events.c.body], copies))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("setting", "tuned"), [({}, True), ({"GC_TUNING": "0"}, False)])
+def test_a_server_process_tunes_its_collector_unless_told_not_to(setting, tuned):
+    probe = "import gc, json, wsgi; print(json.dumps([gc.get_freeze_count(), gc.get_threshold()]))"
+    # As gunicorn imports it (eventlet), not as the flask command does.
+    result = run_python("sqlite://", "-c", probe, env={"SOCKETIO_ASYNC_MODE": "eventlet", **setting})
+    assert result.returncode == 0, result.stderr
+    frozen, thresholds = json.loads(result.stdout.splitlines()[-1])
+    if tuned:
+        assert frozen > 10_000, frozen  # the app and its libraries, out of the collector's sight
+        assert thresholds[2] == 100
+    else:
+        assert frozen == 0
+        assert thresholds == [700, 10, 10]
+
+
+@pytest.mark.server
+def test_memory_stays_flat_over_ten_thousand_changes():
+    users = [NewUser("ann", PASSWORD)]
+    with (
+        migrated_postgres_database(users) as database_url,
+        GunicornServer(database_url=database_url) as server,
+        live_clients() as connect,
+    ):
+        engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+        api = RestClient.signed_in(server.url, "ann", PASSWORD)
+        sprint = api.sprint("Memory")["id"]
+        task = api.task("Counted", sprint, order=0)["id"]
+        watchers = [connect(server, api.token, f"watcher {n}", subscribe=sprint) for n in range(2)]
+        api.patch("tasks", task, {"order": 1})
+        with engine.connect() as connection:
+            seq = connection.execute(sa.text("SELECT max(seq) FROM events")).scalar_one()
+
+        def changes_up_to(last):
+            log_copies(engine, seq, watchers[0].last_order + 1, last)
+            for watcher in watchers:
+                watcher.next("change", lambda c: c["body"]["order"] == last, timeout=60)
+            watchers[0].last_order = last
+
+        watchers[0].last_order = 1
+        changes_up_to(1_000)
+        after_a_thousand = rss_kb(server.worker_pid())
+        changes_up_to(10_000)
+        after_ten_thousand = rss_kb(server.worker_pid())
+        engine.dispose()
+
+    assert after_a_thousand > 0
+    print(f"worker RSS: {after_a_thousand} KB after 1,000 changes, {after_ten_thousand} KB after 10,000")
+    growth = after_ten_thousand / after_a_thousand - 1
+    assert growth <= 0.05, f"the worker grew by {growth:.1%}: {after_a_thousand} KB → {after_ten_thousand} KB"
