@@ -25,6 +25,8 @@ from app.models import Membership, Project, Sprint, Task, Token, User
 from config import TestingConfig, database_url
 from tests.support import services
 
+SYSTEM = Path(__file__).resolve().parent / "system"
+
 
 @pytest.fixture(scope="session")
 def database_uri(tmp_path_factory):
@@ -242,10 +244,19 @@ def snapshot(app):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Run two at a time (pytest-xdist, ``--dist loadgroup``), the system tests keep to two
+    """Every test under ``tests/system`` is a system test (marker ``server`` unless it is a
+    ``browser`` test), and no test outside it is one.
+
+    Run two at a time (pytest-xdist, ``--dist loadgroup``), the system tests keep to two
     lanes: the browser tests on one, the other server tests on the other, each lane one
     test at a time, so that timing-sensitive server tests never run beside each other."""
     for item in items:
+        in_system = SYSTEM in Path(item.fspath).parents
+        marked = item.get_closest_marker("browser") or item.get_closest_marker("server")
+        if in_system and not marked:
+            item.add_marker(pytest.mark.server)
+        elif marked and not in_system:
+            raise pytest.UsageError(f"{item.nodeid}: a system test belongs under tests/system")
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group("browser"))
         elif item.get_closest_marker("server"):

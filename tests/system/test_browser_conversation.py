@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from tests.browser_pages import ARTIFACTS, LIVE, STEP, card, column, open_details, rest_as
+from tests.system.browser_pages import ARTIFACTS, LIVE, STEP, card, column, open_details, rest_as
 
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.system.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 

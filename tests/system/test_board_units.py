@@ -13,9 +13,9 @@ waiting changes (``board/outbox.js``).
 
 import pytest
 
-from tests.browser_pages import day
+from tests.system.browser_pages import day
 
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.system.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 SPRINT = 7

@@ -10,10 +10,10 @@ import re
 import pytest
 import requests
 
-from tests.browser_pages import DESKTOP, LIVE, PASSWORDS, STEP, card, column, connection, open_details
 from tests.support.network_log import NetworkLog
+from tests.system.browser_pages import DESKTOP, LIVE, PASSWORDS, STEP, card, column, connection, open_details
 
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.system.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 A_YEAR = "public, max-age=31536000, immutable"

@@ -34,7 +34,7 @@ def log_copies(engine, seq, first, last):
         connection.execute(events.insert().from_select([*copied, events.c.body], copies))
 
 
-@pytest.mark.slow
+@pytest.mark.server
 @pytest.mark.parametrize(("setting", "tuned"), [({}, True), ({"GC_TUNING": "0"}, False)])
 def test_a_server_process_tunes_its_collector_unless_told_not_to(setting, tuned):
     probe = "import gc, json, wsgi; print(json.dumps([gc.get_freeze_count(), gc.get_threshold()]))"

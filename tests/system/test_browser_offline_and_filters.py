@@ -10,9 +10,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.browser_pages import LIVE, card, column, connection, day, open_details, rest_as
+from tests.system.browser_pages import LIVE, card, column, connection, day, open_details, rest_as
 
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.system.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.browser_pages import (
+from tests.system.browser_pages import (
     ARTIFACTS,
     LIVE,
     burndown,
@@ -22,7 +22,7 @@ from tests.browser_pages import (
 )
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.system.browser_support"]
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The board page in a real browser: live changes, drags and hints, conflicts,
 offline edits, keyboard moves, text never run as HTML (see tests/browser_support.py
-for the servers and people). Screenshots of the board go to ``tests/artifacts/``.
+for the servers and people). Screenshots of the board go to ``tests/system/artifacts/``.
 """
 
 import re
@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from app.security import CONTENT_SECURITY_POLICY
-from tests.browser_pages import (
+from tests.system.browser_pages import (
     ARTIFACTS,
     COLUMN_NAMES,
     LIVE,
@@ -23,7 +23,7 @@ from tests.browser_pages import (
     presence,
 )
 
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.system.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_pages import (
+from tests.system.browser_pages import (
     ARTIFACTS,
     COLUMN_NAMES,
     LIVE,
@@ -24,7 +24,7 @@ from tests.browser_pages import (
     open_details,
 )
 
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.system.browser_support"]
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"

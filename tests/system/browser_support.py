@@ -1,8 +1,8 @@
 """Fixtures for the browser tests: Chromium driven by Playwright against real
 gunicorn (eventlet) on a migrated PostgreSQL database.
 
-A test module loads them with ``pytest_plugins = ["tests.browser_support"]``
-(and imports helpers from ``tests.browser_pages``). Each person is a separate
+A test module loads them with ``pytest_plugins = ["tests.system.browser_support"]``
+(and imports helpers from ``tests.system.browser_pages``). Each person is a separate
 browser context (its own storage and session, its own socket). Every wait is bounded;
 "live" means another context sees a change within two seconds without reloading.
 """
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_pages import (
+from tests.support import services
+from tests.support.servers import GunicornServer, NewUser, migrated_postgres_database
+from tests.system.browser_pages import (
     DESKTOP,
     FULL_NAMES,
     PASSWORDS,
@@ -24,8 +26,6 @@ from tests.browser_pages import (
     connection,
     rest_as,
 )
-from tests.support import services
-from tests.support.servers import GunicornServer, NewUser, migrated_postgres_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -20,12 +20,7 @@ import uuid
 import pytest
 import requests
 import websocket
-from flask import request
-from flask_socketio import Namespace
 
-from app import create_app, socketio
-from app.realtime.limits import REFUSAL_BUDGET, SocketLimits
-from config import TestingConfig
 from tests.support.rest import basic_header, issue_token
 from tests.support.servers import GunicornServer, NewUser, migrated_postgres_database
 
@@ -276,39 +271,6 @@ def test_a_flooding_socket_or_a_binary_packet_is_cut_and_refused_posts_are_answe
     polite.close()
 
 
-class LimitedNamespace(Namespace):
-    """A namespace whose one event may be sent once a second."""
-
-    limits = SocketLimits(knock=(1, 1, "Knock less."))
-
-    def on_knock(self, data=None):
-        return self.limits.check("knock", request.sid) or {"ok": True}
-
-    def on_disconnect(self, reason=None):
-        self.limits.forget(request.sid)
-
-
-def test_a_socket_that_keeps_being_refused_is_disconnected(app):
-    socketio.on_namespace(LimitedNamespace("/limited"))
-    client = socketio.test_client(app, namespace="/limited")
-    acks = [client.emit("knock", namespace="/limited", callback=True) for _ in range(3)]
-    assert acks == [
-        {"ok": True},
-        {"ok": False, "error": "Knock less."},
-        {"ok": False, "error": "Knock less."},
-    ]
-    assert client.is_connected("/limited")  # refused, not yet cut
-
-    # The refusal budget refills as time passes: keep knocking, faster than it refills,
-    # until the socket is cut (a burst's worth, and more when the machine is slow).
-    rate, burst = REFUSAL_BUDGET
-    for _ in range(10 * burst):
-        if not client.is_connected("/limited"):
-            break
-        client.emit("knock", namespace="/limited", callback=True)
-    assert not client.is_connected("/limited")
-
-
 # --- 6. Malformed text and pathological JSON before login -----------------------------------
 
 
@@ -383,23 +345,6 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_address_limit(server):
         == 429
     )
     assert token_of(server, "ann", headers=other)
-
-
-def test_forwarded_addresses_are_ignored_unless_proxies_are_trusted(app, database_uri):
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_uri, **LIMITS)
-    try:
-        client = app.test_client()
-        statuses = [
-            client.post(
-                "/api/token",
-                json={"username": f"someone-{number}", "password": "guess"},
-                headers={"X-Forwarded-For": f"10.9.9.{number}"},
-            ).status_code
-            for number in range(9)
-        ]
-        assert statuses == [401] * 8 + [429]  # one address: the proxy's
-    finally:
-        app.extensions["realtime"].stop()
 
 
 # --- 8. Headers -------------------------------------------------------------------------------
