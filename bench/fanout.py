@@ -7,6 +7,7 @@
 Configurations (interleaved within each repetition, order reversed every other one):
   ours1  our app, one `gunicorn -k eventlet -w 1` process (no Redis)
   ours1-stockgc  the same with Python's own garbage collector settings (GC_TUNING=0)
+  ours1-gevent  our app, one `gunicorn -k gevent -w 1` process (SOCKETIO_ASYNC_MODE=gevent)
   ours2  our app, two such processes sharing a private Redis; clients split
          between them, writes to the first
   S2     the peers' bare Flask-SocketIO server (the floor of our stack)
@@ -58,12 +59,14 @@ from tests.support.servers import children_of, rss_kb
 CONFIGS = {
     "ours1": "our app, 1 process (gunicorn -k eventlet -w 1)",
     "ours1-stockgc": "the same with Python's own garbage collector settings (GC_TUNING=0)",
+    "ours1-gevent": "our app, 1 process under gevent (gunicorn -k gevent -w 1)",
     "ours2": "our app, 2 processes + Redis (writes to one)",
     "S2": "bare Flask-SocketIO, gunicorn -k eventlet -w 1 (peer)",
     "S1": "Node socket.io 4.8 (peer)",
     "S0": "raw Redis PUBLISH, redis.asyncio subscribers",
     "S3": "2x bare Flask-SocketIO + Redis queue (peer)",
 }
+OURS_ENV = {"ours1-stockgc": {"GC_TUNING": "0"}, "ours1-gevent": {"SOCKETIO_ASYNC_MODE": "gevent"}}
 DEFAULT_CFGS = "ours1,ours2,S2,S1,S0"
 LOG_ROOT = Path("/tmp/bench-fanout")
 DRAIN_S = 20
@@ -180,7 +183,7 @@ class Run:
             if cfg == "S0":
                 app.append(redis.pid)
         self.redis_port = redis_port
-        if cfg in ("ours1", "ours1-stockgc", "ours2"):
+        if cfg in ("ours1", "ours1-stockgc", "ours1-gevent", "ours2"):
             redis_url = f"redis://127.0.0.1:{redis_port}/0" if redis_port else None
             servers = []
             for _ in range(2 if cfg == "ours2" else 1):
@@ -188,8 +191,11 @@ class Run:
                     self.database_url,
                     redis_url=redis_url,
                     worker_connections=WORKER_CONNECTIONS,
-                    extra_args=["-c", str(ROOT / "bench" / "gc_log.py")] if self.opts.gc_log else [],
-                    env={"GC_TUNING": "0"} if cfg == "ours1-stockgc" else None,
+                    extra_args=[
+                        *(["-c", str(ROOT / "bench" / "gc_log.py")] if self.opts.gc_log else []),
+                        *(["-k", "gevent"] if cfg == "ours1-gevent" else []),
+                    ],
+                    env=OURS_ENV.get(cfg),
                 )
                 self.started.append(server)
                 server.start()
@@ -596,6 +602,7 @@ def report(runs, cfgs, ns):
     ratio_rows = []
     pairs = [
         ("ours1", "ours1-stockgc"),
+        ("ours1-gevent", "ours1"),
         ("ours1", "S2"),
         ("ours1", "S1"),
         ("ours1", "S0"),
