@@ -243,6 +243,7 @@ def snapshot(app):
     return take
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Every test under ``tests/system`` is a system test (marker ``server`` unless it is a
     ``browser`` test), and no test outside it is one.
