@@ -4,6 +4,7 @@ one task, and a task PATCH, side by side with the DRF peer.
     python -m bench.rest --quick              # our app only, one short repetition (< 1 min)
     python -m bench.rest                      # 2 interleaved repetitions, ours and the DRF peer
     python -m bench.rest --reps 3 --drf-cfgs sync,gthread
+    python -m bench.rest --workers eventlet,gevent    # our app under both worker classes
 
 Ours: `gunicorn -k eventlet -w 1` on PostgreSQL (with a private Redis, as deployed),
 pinned to CPU0 together with its own PostgreSQL backends; load from
@@ -140,30 +141,42 @@ print(json.dumps(counts))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def ours_block(rep, database_url, board, opts, log_dir):
+OURS = {  # our server configurations: gunicorn worker class and SOCKETIO_ASYNC_MODE
+    "eventlet": ("ours", "ours: gunicorn -k eventlet -w 1"),
+    "gevent": ("ours-gevent", "ours: gunicorn -k gevent -w 1"),
+}
+
+
+def ours_block(rep, database_url, board, opts, log_dir, worker="eventlet"):
+    name = OURS[worker][0]
     results = {}
     things = []
     try:
         redis_port = common.free_port()
         redis = common.start_redis(redis_port, log_dir)
         things.append(redis)
-        server = common.app_server(database_url, redis_url=f"redis://127.0.0.1:{redis_port}/0")
+        server = common.app_server(
+            database_url,
+            redis_url=f"redis://127.0.0.1:{redis_port}/0",
+            env={"SOCKETIO_ASYNC_MODE": worker},
+            extra_args=["-k", worker],
+        )
         things.append(server)
         server.start()
         check_list(server.url, board)
         for mode in ENDPOINTS:
-            wrk(mode, opts.warmup, log_dir / f"r{rep}_ours_{mode}.warmup.json", server.url, board, log_dir)
+            wrk(mode, opts.warmup, log_dir / f"r{rep}_{name}_{mode}.warmup.json", server.url, board, log_dir)
             backends = common.pg_backend_pids(common.database_name(database_url))
             common.pin_pids(backends, SERVER_CPU)
             cpu = CpuWindow({"server": server.pids() + backends + [redis.pid]}).start()
-            data = wrk(mode, opts.duration, log_dir / f"r{rep}_ours_{mode}.json", server.url, board, log_dir)
+            out = log_dir / f"r{rep}_{name}_{mode}.json"
+            data = wrk(mode, opts.duration, out, server.url, board, log_dir)
             data.update(cpu.stop())
             data["pg_backends_pinned"] = len(backends)
             data["loadavg"] = common.loadavg()
             results[mode] = summarize_wrk(data)
-            log(
-                f"  ours r{rep} {mode}: {results[mode]['rps']:.0f} req/s p99 {results[mode]['p99_ms']:.1f} ms"
-            )
+            rps, p99 = results[mode]["rps"], results[mode]["p99_ms"]
+            log(f"  {name} r{rep} {mode}: {rps:.0f} req/s p99 {p99:.1f} ms")
     finally:
         for thing in reversed(things):
             with contextlib.suppress(Exception):
@@ -298,7 +311,7 @@ def drf_block(rep, cfg, opts, raw):
 # ------------------------------------------------------------------ report
 
 
-def report(blocks, drf_cfgs):
+def report(blocks, drf_cfgs, workers=("eventlet",)):
     def cell(server, endpoint, key):
         return median([b["results"].get(endpoint, {}).get(key) for b in blocks if b["server"] == server])
 
@@ -307,7 +320,7 @@ def report(blocks, drf_cfgs):
         return " / ".join(fmt(v, 0) for v in values if v is not None)
 
     rows = []
-    servers = [("ours", "ours: gunicorn -k eventlet -w 1")] + [
+    servers = [OURS[worker] for worker in workers] + [
         (
             f"drf-{cfg}",
             f"DRF peer: gunicorn {'-k sync -w 2' if cfg == 'sync' else '-k gthread -w 1 --threads 8'}",
@@ -378,6 +391,12 @@ def report(blocks, drf_cfgs):
                         fmt(ours_cpu / theirs_cpu, 2) if ours_cpu and theirs_cpu else "–",
                     ]
                 )
+    if "gevent" in workers:
+        for endpoint, _ in endpoints:
+            theirs = cell("ours-gevent", endpoint, "rps")
+            if ours.get(endpoint) and theirs:
+                ratio = fmt(theirs / ours[endpoint], 2)
+                ratio_rows.append([f"ours gevent ÷ eventlet, {endpoint}", ratio, "–"])
     if ratio_rows:
         text += ["## Ratios", "", table(["ratio", "req/s", "req per server CPU-s"], ratio_rows), ""]
     return "\n".join(text)
@@ -395,11 +414,16 @@ def main(argv=None):
     parser.add_argument("--warmup", type=float, default=5.0, help="discarded seconds before each")
     parser.add_argument("--drf-cfgs", default="sync", help="DRF peer gunicorn configs: sync, gthread")
     parser.add_argument("--no-drf", action="store_true", help="ours only (quote the peer's results.md)")
+    parser.add_argument("--workers", default="eventlet", help="our worker classes: eventlet, gevent")
     parser.add_argument("--lock-wait", type=int, default=3600)
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.reps, opts.duration, opts.warmup, opts.no_drf = 1, 5.0, 2.0, True
     drf_cfgs = [] if opts.no_drf else [c for c in opts.drf_cfgs.split(",") if c]
+    workers = [worker for worker in opts.workers.split(",") if worker]
+    unknown = set(workers) - set(OURS)
+    if unknown:
+        parser.error(f"unknown worker classes: {', '.join(sorted(unknown))}")
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     sweep = time.strftime("%Y%m%d-%H%M%S")
     log_dir = LOG_ROOT / sweep
@@ -420,21 +444,21 @@ def main(argv=None):
         meta["queries_per_request"] = count_queries(database_url, board)
         log(f"SQL statements per request (ours): {meta['queries_per_request']}")
         for rep in range(1, opts.reps + 1):
-            order = ["ours", *drf_cfgs]
+            order = [*workers, *drf_cfgs]
             if rep % 2 == 0:
                 order.reverse()
             for which in order:
-                if which == "ours":
+                if which in OURS:
                     with common.bench_lock(opts.lock_wait):
-                        results = ours_block(rep, database_url, board, opts, log_dir)
-                    blocks.append({"server": "ours", "rep": rep, "results": results})
+                        results = ours_block(rep, database_url, board, opts, log_dir, which)
+                    blocks.append({"server": OURS[which][0], "rep": rep, "results": results})
                 else:
                     results = drf_block(rep, which, opts, log_dir)
                     blocks.append({"server": f"drf-{which}", "rep": rep, "results": results})
                 path = common.write_results("rest", {**meta, "blocks": blocks}, path)
     meta["loadavg_end"] = common.loadavg()
     path = common.write_results("rest", {**meta, "blocks": blocks}, path)
-    print(report(blocks, drf_cfgs))
+    print(report(blocks, drf_cfgs, workers))
     print(f"SQL statements per request (ours): {meta['queries_per_request']}")
     print(f"\nwrote {path.relative_to(ROOT)} (logs in {log_dir})")
 
