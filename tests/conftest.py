@@ -272,12 +272,12 @@ def pytest_runtest_makereport(item, call):
     if report.failed:
         from tests.support.servers import GunicornServer
 
-        funcargs = getattr(item, "funcargs", {})
-        servers = {id(value): (name, value) for name, value in funcargs.items()}
-        for name, value in funcargs.items():
-            for member in value if isinstance(value, (tuple, list)) else ():
-                servers.setdefault(id(member), (f"{name} member", member))
-        for name, server in servers.values():
-            if isinstance(server, GunicornServer):
-                report.sections.append((f"server log: {name} ({server.url})", server.log()[-6000:]))
+        shown = set()
+        for name, value in getattr(item, "funcargs", {}).items():
+            # A fixture's server, or the servers it holds (a tuple, or a namespace's attributes).
+            held = list(vars(value).values()) if isinstance(value, SimpleNamespace) else value
+            for server in held if isinstance(held, (tuple, list)) else [held]:
+                if isinstance(server, GunicornServer) and id(server) not in shown:
+                    shown.add(id(server))
+                    report.sections.append((f"server log: {name} ({server.url})", server.log()[-6000:]))
     return report
