@@ -1,8 +1,11 @@
-"""Fan-out benchmark: write request → `change` event at N websocket clients on one board.
+"""Fan-out benchmark: write request → `change` event at N websocket clients on one board,
+or on many boards (--boards).
 
     python -m bench.fanout --quick                 # N=100, one short repetition (< 1 min)
     python -m bench.fanout --reps 3 --ns 100,500,1000
     python -m bench.fanout --cfgs ours1,S2 --ns 500 --reps 2
+    python -m bench.fanout --boards 250 --per-board 4 --reps 2   # many boards (below)
+    python -m bench.fanout --boards 250 --quick                  # 50 boards x 4, short (< 2 min)
 
 Configurations (interleaved within each repetition, order reversed every other one):
   ours1  our app, one `gunicorn -k eventlet -w 1` process (no Redis)
@@ -18,6 +21,23 @@ Configurations (interleaved within each repetition, order reversed every other o
 Server side pinned to CPU0 (our database backends too, once they exist), the
 load generator (client processes and the writer) to CPU1. Every run holds
 /tmp/anchor-bench.lock. Results: a table on stdout and bench/results/fanout-*.json.
+
+Many boards (--boards B --per-board K):
+  B more sprints (boards) are seeded in the benchmark's one project, through the
+  REST API like the first board, each with --tasks-per-board tasks (4). N = B x K
+  sockets; socket g subscribes ({"sprint", "since": null}) to board g mod B.
+  Writes go round-robin over the boards (write i to board i mod B, that board's
+  tasks in turn), --boards-rate writes/s in total (20), open loop on a fixed
+  grid; --boards-warmup (40) then --boards-measure (600) writes. Each write is
+  expected at the K sockets of its board only: a receipt at any other socket is
+  a routing error, and so is any task change a client sees for another sprint.
+  In the same repetition the same configuration (ours1 by default; ours2 works
+  too) is measured with the N sockets on one board at --rate (5/s), the
+  existing mode; the two alternate which goes first. The report gives many / one
+  for p50, p99, completion and server CPU per write. The servers run with
+  bench/feed_timing.py as their gunicorn config file (--no-feed-timing leaves
+  it out): it times the log feed's log read, routing and emit per change.
+  --quick: at most 50 boards, one repetition, 10 + 100 writes (one board: 3 + 15).
 """
 
 import argparse
@@ -33,7 +53,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import common
+from bench import common, fanout_boards
 from bench.common import (
     CLIENT_CPU,
     FANOUT_PEER,
@@ -70,6 +90,7 @@ OURS_ENV = {"ours1-stockgc": {"GC_TUNING": "0"}, "ours1-gevent": {"SOCKETIO_ASYN
 DEFAULT_CFGS = "ours1,ours2,S2,S1,S0"
 LOG_ROOT = Path("/tmp/bench-fanout")
 DRAIN_S = 20
+MANY_BOARDS_HELP = __doc__[__doc__.index("Many boards (--boards") :]
 WORKER_CONNECTIONS = 5000  # the same cap the peers' S2 uses; gunicorn's default (1000) is too low
 
 
@@ -150,11 +171,25 @@ def loaded(path, expected):
 class Run:
     """One measurement: one configuration, one N, one repetition."""
 
-    def __init__(self, cfg, n, rep, opts, board, database_url, sweep, index=0):
+    def __init__(self, cfg, n, rep, opts, board, database_url, sweep, index=0, boards=None):
+        """``boards`` (many-boards mode): the boards of ``bench.fanout_boards.seed_boards``;
+        the N = len(boards) × opts.per_board sockets are spread over them, and so are the
+        writes. Otherwise every socket watches ``board`` and every write goes to it."""
         self.cfg, self.n, self.rep, self.opts = cfg, n, rep, opts
         self.id_base = ID_BASE * (index + 1)  # every run writes values no earlier run wrote
         self.board, self.database_url = board, database_url
-        self.run_id = f"{cfg}_N{n}_r{rep}"
+        self.boards = boards
+        self.mode = "boards" if boards else "single"
+        if boards:
+            self.rate, self.warmup, self.measure = opts.boards_rate, opts.boards_warmup, opts.boards_measure
+            self.socket_sprints = fanout_boards.socket_sprints(boards, opts.per_board)
+            self.write_sprints = fanout_boards.write_sprints(boards, self.warmup + self.measure)
+            self.run_id = f"{cfg}_B{len(boards)}x{opts.per_board}_r{rep}"
+        else:
+            self.rate, self.warmup, self.measure = opts.rate, opts.warmup, opts.measure
+            self.socket_sprints = [board["sprint"]] * n
+            self.write_sprints = [board["sprint"]] * (self.warmup + self.measure)
+            self.run_id = f"{cfg}_N{n}_r{rep}"
         self.log_dir = LOG_ROOT / sweep / self.run_id
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.started = []  # Procs and servers, stopped in reverse order
@@ -163,6 +198,12 @@ class Run:
             "desc": CONFIGS[cfg],
             "n": n,
             "rep": rep,
+            "mode": self.mode,
+            "boards": len(boards) if boards else 1,
+            "per_board": opts.per_board if boards else n,
+            "rate": self.rate,
+            "warmup": self.warmup,
+            "measure": self.measure,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "loadavg_before": common.loadavg(),
             "ok": False,
@@ -186,16 +227,27 @@ class Run:
         if cfg in ("ours1", "ours1-stockgc", "ours1-gevent", "ours2"):
             redis_url = f"redis://127.0.0.1:{redis_port}/0" if redis_port else None
             servers = []
-            for _ in range(2 if cfg == "ours2" else 1):
+            self.feed_files = []
+            for k in range(2 if cfg == "ours2" else 1):
+                env = dict(OURS_ENV.get(cfg) or {})
+                if self.opts.feed_timing:
+                    # One gunicorn config file: the feed timing (which also logs collections).
+                    config = ROOT / "bench" / "feed_timing.py"
+                    self.feed_files.append(self.log_dir / f"feed-{k}.txt")
+                    env["FEED_TIMING_FILE"] = str(self.feed_files[-1])
+                    if self.opts.gc_log:
+                        env["GC_LOG"] = "1"
+                else:
+                    config = ROOT / "bench" / "gc_log.py" if self.opts.gc_log else None
                 server = common.app_server(
                     self.database_url,
                     redis_url=redis_url,
                     worker_connections=WORKER_CONNECTIONS,
                     extra_args=[
-                        *(["-c", str(ROOT / "bench" / "gc_log.py")] if self.opts.gc_log else []),
+                        *(["-c", str(config)] if config else []),
                         *(["-k", "gevent"] if cfg == "ours1-gevent" else []),
                     ],
-                    env=OURS_ENV.get(cfg),
+                    env=env,
                 )
                 self.started.append(server)
                 server.start()
@@ -239,7 +291,10 @@ class Run:
         procs = opts.client_procs if self.n >= 200 else min(2, opts.client_procs)
         per = [self.n // procs + (1 if k < self.n % procs else 0) for k in range(procs)]
         clients = []
+        self.sprints_by_proc = []
         for k in range(procs):
+            offset = sum(per[:k])
+            self.sprints_by_proc.append(self.socket_sprints[offset : offset + per[k]])
             if self.cfg == "S0":
                 mode = ["--mode", "redis", "--redis-port", str(self.redis_port)]
             elif self.cfg.startswith("ours"):
@@ -254,6 +309,7 @@ class Run:
                     ",".join(self.board["tokens"]),
                     "--sprint",
                     str(self.board["sprint"]),
+                    *(["--sprints", ",".join(map(str, self.sprints_by_proc[k]))] if self.boards else []),
                     "--id-base",
                     str(self.id_base),
                 ]
@@ -268,9 +324,9 @@ class Run:
                 "--n",
                 str(per[k]),
                 "--warmup",
-                str(opts.warmup),
+                str(self.warmup),
                 "--measure",
-                str(opts.measure),
+                str(self.measure),
                 "--concurrency",
                 str(opts.connect_concurrency),
                 "--deadline",
@@ -345,13 +401,15 @@ class Run:
             "-m",
             "bench.fanout_writer",
             "--warmup",
-            str(opts.warmup),
+            str(self.warmup),
             "--measure",
-            str(opts.measure),
+            str(self.measure),
             "--rate",
-            str(opts.rate),
+            str(self.rate),
         ]
         if self.cfg.startswith("ours"):
+            # Many boards: write i goes to board i mod B (the list interleaves the boards).
+            tasks = fanout_boards.write_tasks(self.boards) if self.boards else self.board["task_ids"][:25]
             writer_cmd += [
                 "--mode",
                 "patch",
@@ -360,7 +418,7 @@ class Run:
                 "--token",
                 self.board["tokens"][0],
                 "--task-ids",
-                ",".join(str(t) for t in self.board["task_ids"][:25]),
+                ",".join(str(t) for t in tasks),
                 "--id-base",
                 str(self.id_base),
             ]
@@ -377,9 +435,10 @@ class Run:
             writer_cmd += ["--mode", "emit", "--url", write_url]
         writer = Proc("writer", writer_cmd, self.log_dir, env=client_env())
         self.started.append(writer)
-        writer_out = json.loads(writer.expect(["WRITER"], (opts.warmup + opts.measure) / opts.rate + 90)[1])
+        writer_out = json.loads(writer.expect(["WRITER"], (self.warmup + self.measure) / self.rate + 90)[1])
 
-        expected = self.n * opts.measure
+        per_write = opts.per_board if self.boards else self.n  # sockets that should get each write
+        expected = per_write * self.measure
         deadline = time.monotonic() + DRAIN_S
         got = 0
         while time.monotonic() < deadline:
@@ -389,7 +448,7 @@ class Run:
             time.sleep(0.2)
         result.update(cpu.stop())
         self.window[1] = time.monotonic()
-        events = opts.warmup + opts.measure
+        events = self.warmup + self.measure
         result["server_cpu_ms_per_event"] = round(1000 * result["server_cpu_s"] / events, 2)
         result["clients_cpu_ms_per_event"] = round(1000 * result["clients_cpu_s"] / events, 2)
         result["loadavg_after"] = common.loadavg()
@@ -403,27 +462,40 @@ class Run:
             path = self.log_dir / f"arrivals{k}.bin"
             proc.send(f"dump {path}")
             metas.append(json.loads(proc.expect(["DUMPED"], 60)[1]))
-            matrices.append((per[k], loaded(path, per[k] * opts.measure)))
+            matrices.append((per[k], loaded(path, per[k] * self.measure)))
             path.unlink()
         result["disconnects"] = sum(m["disconnects"] for m in metas)
         result["dupes"] = sum(m["dupes"] for m in metas)
+        result["foreign_changes"] = sum(m.get("foreign", 0) for m in metas)
         result["client_errors"] = [e for m in metas for e in m["errors"]][:5]
-        deliveries, completion, first, incomplete = [], [], [], 0
-        for w in range(opts.measure):
-            t_sent = sent[opts.warmup + w]
+        # Each write is expected at the sockets of its board (all N on one board). A receipt
+        # at any other socket is a routing error; an expected one that never came is missed.
+        deliveries, completion, first, incomplete, misrouted, expected_total = [], [], [], 0, 0, 0
+        for w in range(self.measure):
+            t_sent = sent[self.warmup + w]
+            target = self.write_sprints[self.warmup + w]
+            row, wanted = [], 0
+            for (nk, values), sprints in zip(matrices, self.sprints_by_proc, strict=True):
+                for v, sprint in zip(values[w * nk : (w + 1) * nk], sprints, strict=True):
+                    if sprint != target:
+                        misrouted += v >= 0
+                        continue
+                    wanted += 1
+                    if v >= 0 and t_sent is not None:
+                        row.append((v - t_sent) / 1e6)
+            expected_total += wanted
             if t_sent is None:
                 incomplete += 1
                 continue
-            row = []
-            for nk, values in matrices:
-                row.extend((v - t_sent) / 1e6 for v in values[w * nk : (w + 1) * nk] if v >= 0)
             deliveries.extend(row)
             if row:
                 first.append(min(row))
-            if len(row) == self.n:
+            if len(row) == wanted:
                 completion.append(max(row))
             else:
                 incomplete += 1
+        if expected_total != expected:
+            raise RuntimeError(f"{expected_total} deliveries expected by board, {expected} by count")
         deliveries.sort()
         completion.sort()
         first.sort()
@@ -432,6 +504,7 @@ class Run:
                 "deliveries_expected": expected,
                 "deliveries": len(deliveries),
                 "missing": expected - len(deliveries),
+                "misrouted": misrouted,
                 "incomplete_events": incomplete,
                 "p50_ms": r3(pct(deliveries, 50)),
                 "p95_ms": r3(pct(deliveries, 95)),
@@ -443,7 +516,18 @@ class Run:
                 "first_arrival_p50_ms": r3(pct(first, 50)),
             }
         )
-        result["ok"] = incomplete == 0 and writer_out["errors"] == 0 and result["disconnects"] == 0
+        result["ok"] = (
+            incomplete == 0
+            and writer_out["errors"] == 0
+            and result["disconnects"] == 0
+            and misrouted == 0
+            and result["foreign_changes"] == 0
+        )
+        if getattr(self, "feed_files", None):
+            start = sent[self.warmup] / 1e9 if sent[self.warmup] is not None else self.window[0]
+            result["feed"] = [
+                fanout_boards.feed_timing(path, (start, self.window[1])) for path in self.feed_files
+            ]
 
     def run(self):
         try:
@@ -512,14 +596,38 @@ COLUMNS = [
 ]
 
 
+def summary_key(cfg, n, mode="single"):
+    return f"{cfg}/{n}" if mode == "single" else f"{cfg}/{n}/{mode}"
+
+
+FEED_KEYS = (
+    "log_read_ms",
+    "log_read_p99_ms",
+    "sql_ms",
+    "dispatch_ms",
+    "dispatch_p99_ms",
+    "route_ms",
+    "emit_ms",
+    "sends",
+    "log_read_cpu_ms",
+    "dispatch_cpu_ms",
+    "log_read_ms_per_change",
+    "dispatch_ms_per_change",
+    "route_ms_per_change",
+    "emit_ms_per_change",
+)
+
+
 def aggregate(runs):
     groups = {}
     for run in runs:
-        groups.setdefault((run["cfg"], run["n"]), []).append(run)
+        groups.setdefault((run["cfg"], run["n"], run.get("mode", "single")), []).append(run)
     summary = {}
-    for (cfg, n), rs in groups.items():
+    for (cfg, n, mode), rs in groups.items():
         use = [r for r in rs if r.get("p50_ms") is not None]
-        entry = {"cfg": cfg, "n": n, "runs": len(rs), "ok": sum(1 for r in rs if r.get("ok"))}
+        entry = {"cfg": cfg, "n": n, "mode": mode, "runs": len(rs), "ok": sum(1 for r in rs if r.get("ok"))}
+        for key in ("boards", "per_board", "rate", "measure"):
+            entry[key] = rs[0].get(key)
         for key in (
             *[c for c, _ in COLUMNS],
             "first_arrival_p50_ms",
@@ -536,10 +644,16 @@ def aggregate(runs):
         entry["p99_range"] = spread([r.get("p99_ms") for r in use])
         entry["completion_p99_range"] = spread([r.get("completion_p99_ms") for r in use])
         entry["p50_range"] = spread([r.get("p50_ms") for r in use])
+        entry["server_cpu_range"] = spread([r.get("server_cpu_ms_per_event") for r in use])
         entry["missing"] = sum(r.get("missing") or 0 for r in use)
+        entry["misrouted"] = sum((r.get("misrouted") or 0) + (r.get("foreign_changes") or 0) for r in use)
         entry["disconnects"] = sum(r.get("disconnects") or 0 for r in use)
+        entry["deliveries"] = median([r.get("deliveries_expected") for r in use])
         entry["errors"] = [r["error"] for r in rs if r.get("error")]
-        summary[f"{cfg}/{n}"] = entry
+        # The log feed's own timing (--boards): medians over runs (and over processes).
+        feeds = [f for r in use for f in r.get("feed") or [] if f and f.get("batches")]
+        entry["feed"] = {key: median([f.get(key) for f in feeds]) for key in FEED_KEYS} if feeds else None
+        summary[summary_key(cfg, n, mode)] = entry
     return summary
 
 
@@ -548,7 +662,11 @@ def ratio(a, b):
 
 
 def per_rep_ratios(runs, cfg, base, n, key):
-    by = {(r["cfg"], r["rep"]): r for r in runs if r["n"] == n and r.get(key) is not None}
+    by = {
+        (r["cfg"], r["rep"]): r
+        for r in runs
+        if r["n"] == n and r.get(key) is not None and r.get("mode", "single") == "single"
+    }
     values = [
         ratio(by[(cfg, rep)][key], by[(base, rep)][key]) for (c, rep) in by if c == cfg and (base, rep) in by
     ]
@@ -641,6 +759,126 @@ def report(runs, cfgs, ns):
     return "\n".join(text), summary
 
 
+def report_boards(runs, cfgs, n):
+    """Many boards against one board, same N, same process(es): latency, ratios, cost per write."""
+    summary = aggregate(runs)
+    rows, ratio_rows, feed_rows = [], [], []
+    for cfg in [c for c in CONFIGS if c in cfgs]:
+        for mode in ("single", "boards"):
+            e = summary.get(summary_key(cfg, n, mode))
+            if not e:
+                continue
+            shape = f"{e['boards']} × {e['per_board']}"
+            rows.append(
+                [
+                    cfg,
+                    shape,
+                    fmt(e["rate"], 0),
+                    e["measure"],
+                    f"{e['ok']}/{e['runs']}",
+                    *[fmt(e[c]) for c, _ in COLUMNS],
+                    "–".join(fmt(v) for v in e["p99_range"]),
+                    "–".join(fmt(v) for v in e["completion_p99_range"]),
+                    e["missing"],
+                    e["misrouted"],
+                    e["disconnects"],
+                    fmt(e["server_cpu_ms_per_event"]),
+                    "–".join(fmt(v) for v in e["server_cpu_range"]),
+                    fmt(e["clients_cpu_ms_per_event"]),
+                    fmt(e["other_cpu_pct"], 0),
+                    fmt(e["connect_s"]),
+                ]
+            )
+            f = e.get("feed")
+            if f:
+                feed_rows.append(
+                    [
+                        cfg,
+                        shape,
+                        fmt(f["log_read_ms"], 2),
+                        fmt(f["log_read_p99_ms"], 2),
+                        fmt(f["sql_ms"], 2),
+                        fmt(f["route_ms"], 3),
+                        fmt(f["emit_ms"], 2),
+                        fmt(f["sends"], 0),
+                        fmt(f["dispatch_ms"], 2),
+                        fmt(f["dispatch_p99_ms"], 2),
+                        fmt(f["log_read_cpu_ms"], 2),
+                        fmt(f["dispatch_cpu_ms"], 2),
+                        fmt(f["log_read_ms_per_change"], 2),
+                    ]
+                )
+        single, many = summary.get(summary_key(cfg, n)), summary.get(summary_key(cfg, n, "boards"))
+        if single and many:
+            cells = [f"{cfg}: many boards ÷ one board", n]
+            keys = ("p50_ms", "p99_ms", "completion_p50_ms", "completion_p99_ms", "server_cpu_ms_per_event")
+            for key in keys:
+                by = {}
+                for r in runs:
+                    if r["cfg"] == cfg and r["n"] == n and r.get(key) is not None:
+                        by.setdefault(r["rep"], {})[r.get("mode", "single")] = r[key]
+                reps = sorted(ratio(v["boards"], v["single"]) for v in by.values() if len(v) == 2)
+                span = f" ({reps[0]:.2f}–{reps[-1]:.2f})" if len(reps) > 1 else ""
+                cells.append(fmt(ratio(many[key], single[key]), 2) + span)
+            ratio_rows.append(cells)
+    text = [
+        f"## Many boards against one board, N={n} sockets (ms; medians over repetitions)",
+        "",
+        table(
+            [
+                "config",
+                "boards × sockets",
+                "writes/s",
+                "measured writes",
+                "ok",
+                *[label + " ms" for _, label in COLUMNS],
+                "p99 range",
+                "compl p99 range",
+                "missed",
+                "routing errors",
+                "disc.",
+                "server CPU ms/write",
+                "its range",
+                "client CPU ms/write",
+                "other CPU %",
+                "connect s",
+            ],
+            rows,
+        ),
+        "",
+        "## Ratios (median ÷ median; per-repetition range in brackets; target p99 ≤ 1.2)",
+        "",
+        table(["ratio", "N", "p50", "**p99**", "compl p50", "compl p99", "server CPU/write"], ratio_rows),
+        "",
+    ]
+    if feed_rows:
+        text += [
+            "## The log feed per change, in the server (bench/feed_timing.py; medians over the "
+            "one-change batches of the send window, then over runs)",
+            "",
+            table(
+                [
+                    "config",
+                    "boards × sockets",
+                    "log read ms",
+                    "log read p99 ms",
+                    "of it SQL ms",
+                    "routing ms",
+                    "emit ms",
+                    "sockets",
+                    "dispatch ms",
+                    "dispatch p99 ms",
+                    "log read CPU ms",
+                    "dispatch CPU ms",
+                    "log read ms/change (mean)",
+                ],
+                feed_rows,
+            ),
+            "",
+        ]
+    return "\n".join(text), summary
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -649,12 +887,36 @@ def stop_on_sigterm(signum, frame):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="N=100, one short repetition (< 1 minute)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=MANY_BOARDS_HELP,
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="N=100, one short repetition (< 1 minute); with --boards: 50 boards, short runs (< 2 minutes)",
+    )
     parser.add_argument("--ns", default="100,500,1000")
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--cfgs", default=DEFAULT_CFGS)
-    parser.add_argument("--rate", type=float, default=5.0, help="writes per second")
+    parser.add_argument("--cfgs", default=None, help=f"default {DEFAULT_CFGS}; with --boards, ours1")
+    parser.add_argument("--rate", type=float, default=5.0, help="writes per second (one board)")
+    boards = parser.add_argument_group("many boards (see below)")
+    boards.add_argument(
+        "--boards", type=int, default=0, help="many-boards mode: this many boards (sprints), e.g. 250"
+    )
+    boards.add_argument("--per-board", type=int, default=4, help="sockets per board (default 4)")
+    boards.add_argument(
+        "--boards-rate", type=float, default=20.0, help="writes per second in total, over all boards (20)"
+    )
+    boards.add_argument("--boards-warmup", type=int, default=40, help="writes before the measured ones (40)")
+    boards.add_argument("--boards-measure", type=int, default=600, help="measured writes (600: 30 s)")
+    boards.add_argument("--tasks-per-board", type=int, default=4, help="tasks seeded per board (4)")
+    boards.add_argument(
+        "--no-feed-timing",
+        action="store_true",
+        help="leave out bench/feed_timing.py (the server-side breakdown)",
+    )
     parser.add_argument("--warmup", type=int, default=20, help="writes before the measured ones")
     parser.add_argument("--measure", type=int, default=100, help="measured writes")
     parser.add_argument("--client-procs", type=int, default=4)
@@ -678,11 +940,21 @@ def main(argv=None):
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.ns, opts.reps, opts.warmup, opts.measure, opts.settle = "100", 1, 3, 15, 1.0
+        if opts.boards:
+            opts.boards, opts.boards_warmup, opts.boards_measure = min(opts.boards, 50), 10, 100
+    opts.feed_timing = bool(opts.boards) and not opts.no_feed_timing
+    if opts.boards:
+        # The single-board baseline has as many sockets as the many boards.
+        opts.ns = str(opts.boards * opts.per_board)
     ns = [int(x) for x in opts.ns.split(",")]
-    cfgs = [c for c in opts.cfgs.split(",") if c]
+    cfgs = [c for c in (opts.cfgs or ("ours1" if opts.boards else DEFAULT_CFGS)).split(",") if c]
     unknown = set(cfgs) - set(CONFIGS)
     if unknown:
         parser.error(f"unknown configurations: {', '.join(sorted(unknown))}")
+    if opts.boards and any(not c.startswith("ours") for c in cfgs):
+        parser.error("--boards measures our app only (configurations ours*)")
+    if opts.boards and opts.per_board < 1:
+        parser.error("--per-board must be at least 1")
     if any(c in cfgs for c in ("S1", "S2", "S3", "S0")):
         ensure_fanout_peer()
 
@@ -699,30 +971,50 @@ def main(argv=None):
         "client_cpu": CLIENT_CPU,
         "worker_connections": WORKER_CONNECTIONS,
     }
-    log(f"fan-out sweep {sweep}: N={ns} reps={opts.reps} cfgs={cfgs} (load {common.loadavg()})")
+    mode = f", {opts.boards} boards × {opts.per_board} sockets" if opts.boards else ""
+    log(f"fan-out sweep {sweep}: N={ns} reps={opts.reps} cfgs={cfgs}{mode} (load {common.loadavg()})")
     runs = []
     path = None
     t0 = time.monotonic()
     with common.seeded_database(LOG_ROOT / sweep) as (database_url, board):
+        many = None
+        if opts.boards:
+            t_seed = time.monotonic()
+            with common._seed_server(database_url) as server:
+                many = fanout_boards.seed_boards(server.url, board, opts.boards, opts.tasks_per_board)
+            meta["boards_seed_s"] = round(time.monotonic() - t_seed, 1)
+            meta["board_sprints"] = [b["sprint"] for b in many]
+            log(f"seeded {len(many)} boards in {meta['boards_seed_s']} s")
         for rep in range(1, opts.reps + 1):
             order = cfgs if rep % 2 else list(reversed(cfgs))
+            # Many boards: each configuration on one board and on many, alternating which first.
+            layouts = [None] if not many else ([None, many] if rep % 2 else [many, None])
             for n in ns:
                 for cfg in order:
-                    with common.bench_lock(opts.lock_wait):
-                        result = Run(cfg, n, rep, opts, board, database_url, sweep, len(runs)).run()
-                    runs.append(result)
-                    path = common.write_results("fanout", {**meta, "partial": True, "runs": runs}, path)
-                    log(
-                        f"{cfg} N={n} rep {rep}: ok={result['ok']} p50={fmt(result.get('p50_ms'))} "
-                        f"p99={fmt(result.get('p99_ms'))} compl p99={fmt(result.get('completion_p99_ms'))} "
-                        f"connect={result.get('connect_s')}s {result.get('error') or ''}"
-                    )
+                    for layout in layouts:
+                        with common.bench_lock(opts.lock_wait):
+                            result = Run(
+                                cfg, n, rep, opts, board, database_url, sweep, len(runs), boards=layout
+                            ).run()
+                        runs.append(result)
+                        path = common.write_results("fanout", {**meta, "partial": True, "runs": runs}, path)
+                        log(
+                            f"{cfg} N={n} {result['boards']}×{result['per_board']} rep {rep}: "
+                            f"ok={result['ok']} p50={fmt(result.get('p50_ms'))} "
+                            f"p99={fmt(result.get('p99_ms'))} "
+                            f"compl p99={fmt(result.get('completion_p99_ms'))} "
+                            f"missed={result.get('missing')} misrouted={result.get('misrouted')} "
+                            f"connect={result.get('connect_s')}s {result.get('error') or ''}"
+                        )
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_end"] = common.loadavg()
-    text, summary = report(runs, cfgs, ns)
+    if opts.boards:
+        text, summary = report_boards(runs, cfgs, ns[0])
+    else:
+        text, summary = report(runs, cfgs, ns)
     print(text)
     path = common.write_results("fanout", {**meta, "summary": summary, "runs": runs}, path)
-    print(f"\nwrote {path.relative_to(ROOT)} (logs in {LOG_ROOT / sweep})")
+    print(f"\nwrote {path.relative_to(ROOT)} (logs in {LOG_ROOT / sweep}; {meta['elapsed_s']:.0f} s)")
 
 
 if __name__ == "__main__":

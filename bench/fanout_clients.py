@@ -6,7 +6,9 @@ client, websocket transport) or N Redis subscribers, driven over stdin/stdout.
 
 Modes:
   sio   connect with auth {"token"}; subscribe (ours: {"sprint", "since": null};
-        peer: {"room"}); record when each measured `change` arrives
+        peer: {"room"}); record when each measured `change` arrives. With
+        --sprints (ours), client i subscribes to the i-th sprint of the list
+        (cycled) and counts as "foreign" every task change of another sprint
   redis SUBSCRIBE to the room's channel (raw Redis pub/sub floor)
   idle  connect with auth only and hold the socket (connections benchmark);
         count heartbeat pings and disconnects
@@ -47,6 +49,7 @@ class Fleet:
         self.changes = 0  # every change event (also warm-up ones)
         self.dupes = 0
         self.presence = 0
+        self.foreign = 0  # task changes of a board the socket did not subscribe to
         self.disconnects = 0
         self.connected = 0
         self.failed = 0
@@ -80,6 +83,7 @@ class Fleet:
             "changes": self.changes,
             "dupes": self.dupes,
             "presence": self.presence,
+            "foreign": self.foreign,
             "disconnects": self.disconnects,
             "connected": self.connected,
             "failed": self.failed,
@@ -94,6 +98,10 @@ class Fleet:
 
     # -- socket.io clients ----------------------------------------------------------
 
+    def sprint_of(self, index):
+        sprints = self.args.sprints
+        return sprints[index % len(sprints)] if sprints else self.args.sprint
+
     def make_sio_client(self, index):
         import engineio
         import socketio
@@ -103,12 +111,15 @@ class Fleet:
         proto = self.args.proto
 
         id_base, total = self.args.id_base, self.args.warmup + self.args.measure
+        sprint = self.sprint_of(index)
         if proto == "ours":
 
             async def on_change(data):
                 t = now_ns()
                 body = data.get("body") if isinstance(data, dict) else None
                 if data.get("model") == "task" and body:
+                    if body.get("sprint") != sprint:
+                        fleet.foreign += 1
                     write_id = body.get("order", -1) - id_base
                     if 0 <= write_id < total:
                         fleet.record(index, write_id, t)
@@ -167,7 +178,7 @@ class Fleet:
                     )
                     if args.mode == "sio":
                         if args.proto == "ours":
-                            payload = {"sprint": args.sprint, "since": None}
+                            payload = {"sprint": self.sprint_of(index), "since": None}
                         else:
                             payload = {"room": args.room}
                         answer = await client.call("subscribe", payload, timeout=args.connect_timeout * 4)
@@ -289,6 +300,7 @@ def parse(argv=None):
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--tokens", default="", help="comma-separated API tokens, used in turn")
     parser.add_argument("--sprint", type=int, default=1)
+    parser.add_argument("--sprints", default="", help="comma-separated sprint ids, one per client (cycled)")
     parser.add_argument("--room", default="sprint:1")
     parser.add_argument("--redis-port", type=int, default=6391)
     parser.add_argument("--id-base", type=int, default=ID_BASE)
@@ -302,6 +314,7 @@ def parse(argv=None):
     parser.add_argument("--allow-failures", action="store_true", help="READY even if some failed")
     args = parser.parse_args(argv)
     args.tokens = [t for t in args.tokens.split(",") if t]
+    args.sprints = [int(s) for s in args.sprints.split(",") if s]
     return args
 
 
