@@ -14,14 +14,25 @@ documented ``connect``/``message``/``disconnect`` handlers, wrapped):
   connect packet, or its token was refused) is closed, as socket.io's
   ``connectTimeout`` does.
 
+Both these deadlines and Engine.IO's heartbeat pings run on one ``DelayLine``
+each (``timers.py``) for all connections, instead of a sleeping task per
+connection per timer: Engine.IO's ``Socket.schedule_ping`` starts such a task
+for every ping, and an idle socket then held three tasks instead of its reader
+and its writer.
+
 Messages run in the connection's reader (python-socketio turns Engine.IO's own
 async handlers off), so a refused message costs nothing more and a closed
 socket's remaining messages are dropped as they are read.
 """
 
+import functools
 import logging
+import time
+
+from engineio import packet
 
 from app.realtime.limits import MESSAGE_BUDGET, RateLimit
+from app.realtime.timers import DelayLine
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +45,20 @@ class PacketGuard:
         self.eio = server.eio
         self.connect_timeout = connect_timeout
         self.budget = RateLimit(*MESSAGE_BUDGET)
+        self.pings = DelayLine(self.eio, self.eio.ping_interval, self._ping)
+        self.unconnected = DelayLine(self.eio, connect_timeout, self._close_if_never_connected)
         self._handlers = dict(self.eio.handlers)
         for event in ("connect", "message", "disconnect"):
             self.eio.on(event, getattr(self, f"on_{event}"))
 
     def on_connect(self, eio_sid, environ):
         accepted = self._handlers["connect"](eio_sid, environ)
-        if accepted is not False and self.connect_timeout:
-            self.eio.start_background_task(self._close_if_never_connected, eio_sid)
+        if accepted is not False:
+            # Engine.IO calls this once the connection is accepted, and again on each pong.
+            # (By id: a reference to the socket itself would make a cycle.)
+            self.eio.sockets[eio_sid].schedule_ping = functools.partial(self._schedule_ping, eio_sid)
+            if self.connect_timeout:
+                self.unconnected.add(eio_sid)
         return accepted
 
     def on_message(self, eio_sid, data):
@@ -75,12 +92,24 @@ class PacketGuard:
             socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
             self.eio.sockets.pop(eio_sid, None)
 
+    def _schedule_ping(self, eio_sid):
+        # As Engine.IO's own: a new ping only once the previous one has been answered.
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None and socket.last_ping:
+            socket.last_ping = None
+            self.pings.add(eio_sid)
+
+    def _ping(self, eio_sid):
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None and not socket.closing and not socket.closed:
+            socket.last_ping = time.time()  # Engine.IO's service task times the pong from here
+            socket.send(packet.Packet(packet.PING))
+
     def _close_if_never_connected(self, eio_sid):
-        self.eio.sleep(self.connect_timeout)
         if eio_sid in self.eio.sockets and not self.server.manager.sid_from_eio_sid(eio_sid, "/"):
             self._close(eio_sid, f"had no connected socket after {self.connect_timeout:g} s", logging.INFO)
 
 
 def install(app, socketio):
     """Guard the Engine.IO connections of ``socketio``'s current server (call after init_app)."""
-    PacketGuard(socketio.server, app.config["SOCKET_CONNECT_TIMEOUT"])
+    app.extensions["packet_guard"] = PacketGuard(socketio.server, app.config["SOCKET_CONNECT_TIMEOUT"])
