@@ -601,6 +601,8 @@ def summary_key(cfg, n, mode="single"):
 
 
 FEED_KEYS = (
+    "sends",
+    "batch_ms",
     "log_read_ms",
     "log_read_p99_ms",
     "sql_ms",
@@ -608,13 +610,26 @@ FEED_KEYS = (
     "dispatch_p99_ms",
     "route_ms",
     "emit_ms",
-    "sends",
+    "tail_ms",
+    "batch_cpu_ms",
     "log_read_cpu_ms",
     "dispatch_cpu_ms",
-    "log_read_ms_per_change",
-    "dispatch_ms_per_change",
-    "route_ms_per_change",
-    "emit_ms_per_change",
+    "tail_cpu_ms",
+)
+FEED_COLUMNS = (
+    ("log_read_ms", "log read ms", 2),
+    ("log_read_p99_ms", "log read p99 ms", 2),
+    ("sql_ms", "of it SQL ms", 2),
+    ("log_read_cpu_ms", "log read CPU ms", 2),
+    ("route_ms", "routing ms", 3),
+    ("emit_ms", "emit ms", 2),
+    ("sends", "sockets", 0),
+    ("dispatch_ms", "dispatch ms", 2),
+    ("dispatch_p99_ms", "dispatch p99 ms", 2),
+    ("tail_ms", "tail ms", 2),
+    ("tail_cpu_ms", "tail CPU ms", 2),
+    ("batch_ms", "batch ms", 2),
+    ("batch_cpu_ms", "batch CPU ms", 2),
 )
 
 
@@ -791,23 +806,7 @@ def report_boards(runs, cfgs, n):
             )
             f = e.get("feed")
             if f:
-                feed_rows.append(
-                    [
-                        cfg,
-                        shape,
-                        fmt(f["log_read_ms"], 2),
-                        fmt(f["log_read_p99_ms"], 2),
-                        fmt(f["sql_ms"], 2),
-                        fmt(f["route_ms"], 3),
-                        fmt(f["emit_ms"], 2),
-                        fmt(f["sends"], 0),
-                        fmt(f["dispatch_ms"], 2),
-                        fmt(f["dispatch_p99_ms"], 2),
-                        fmt(f["log_read_cpu_ms"], 2),
-                        fmt(f["dispatch_cpu_ms"], 2),
-                        fmt(f["log_read_ms_per_change"], 2),
-                    ]
-                )
+                feed_rows.append([cfg, shape, *[fmt(f[key], digits) for key, _, digits in FEED_COLUMNS]])
         single, many = summary.get(summary_key(cfg, n)), summary.get(summary_key(cfg, n, "boards"))
         if single and many:
             cells = [f"{cfg}: many boards ÷ one board", n]
@@ -854,26 +853,11 @@ def report_boards(runs, cfgs, n):
     if feed_rows:
         text += [
             "## The log feed per change, in the server (bench/feed_timing.py; medians over the "
-            "one-change batches of the send window, then over runs)",
+            "one-change batches of the send window, then over runs). Routing: rooms_for and "
+            "the room's sockets; emit: encode once, queue to each socket; tail: after the last "
+            "emit, where the websocket writes run",
             "",
-            table(
-                [
-                    "config",
-                    "boards × sockets",
-                    "log read ms",
-                    "log read p99 ms",
-                    "of it SQL ms",
-                    "routing ms",
-                    "emit ms",
-                    "sockets",
-                    "dispatch ms",
-                    "dispatch p99 ms",
-                    "log read CPU ms",
-                    "dispatch CPU ms",
-                    "log read ms/change (mean)",
-                ],
-                feed_rows,
-            ),
+            table(["config", "boards × sockets", *[label for _, label, _ in FEED_COLUMNS]], feed_rows),
             "",
         ]
     return "\n".join(text), summary

@@ -75,55 +75,47 @@ def write_sprints(boards, total):
     return [boards[i % len(boards)]["sprint"] for i in range(total)]
 
 
+FEED_FIELDS = (
+    "at",
+    "changes",
+    "sends",
+    "batch_ms",
+    "log_read_ms",
+    "sql_ms",
+    "dispatch_ms",
+    "route_ms",
+    "emit_ms",
+    "tail_ms",
+    "batch_cpu_ms",
+    "log_read_cpu_ms",
+    "dispatch_cpu_ms",
+    "tail_cpu_ms",
+)
+
+
 def feed_timing(path, window):
     """Summary of the feed-timing lines (see ``bench/feed_timing.py``) that fall in the
-    measurement window [start, end] of CLOCK_MONOTONIC seconds."""
-    rows = []
+    measurement window [start, end] of CLOCK_MONOTONIC seconds: medians over the batches
+    that carried exactly one change (nearly all of them at these write rates), and the
+    p99 of the log read and of the dispatch."""
     try:
         text = path.read_text()
     except OSError:
         return None
+    rows = []
     for line in text.splitlines():
         fields = line.split()
-        if len(fields) != 10:
+        if len(fields) != len(FEED_FIELDS):
             continue
-        at = float(fields[0])
-        if window[0] <= at <= window[1]:
-            rows.append([float(x) for x in fields])
-    if not rows:
-        return {"batches": 0}
-    changes = sum(r[1] for r in rows)
-    single = [r for r in rows if r[1] == 1]
-
-    def med(column, rs=single):
-        return median([r[column] for r in rs])
-
-    def p99(column, rs=single):
-        return pct(sorted(r[column] for r in rs), 99)
-
-    read = [r[2] - r[4] for r in rows]
-    read_single = sorted(r[2] - r[4] for r in single)
-    read_cpu = [r[8] - r[9] for r in single]
-    return {
-        "batches": len(rows),
-        "changes": int(changes),
-        "single_change_batches": len(single),
-        # Medians over the batches that carried exactly one change (nearly all of them).
-        "batch_ms": med(2),
-        "log_read_ms": median(read_single),
-        "log_read_p99_ms": pct(read_single, 99),
-        "sql_ms": med(3),
-        "dispatch_ms": med(4),
-        "dispatch_p99_ms": p99(4),
-        "route_ms": med(5),
-        "emit_ms": med(6),
-        "sends": med(7),
-        "log_read_cpu_ms": median(read_cpu),
-        "dispatch_cpu_ms": med(9),
-        # Totals over every batch, per change.
-        "log_read_ms_per_change": sum(read) / changes,
-        "dispatch_ms_per_change": sum(r[4] for r in rows) / changes,
-        "route_ms_per_change": sum(r[5] for r in rows) / changes,
-        "emit_ms_per_change": sum(r[6] for r in rows) / changes,
-        "sends_per_change": sum(r[7] for r in rows) / changes,
-    }
+        row = dict(zip(FEED_FIELDS, map(float, fields), strict=True))
+        if window[0] <= row["at"] <= window[1]:
+            rows.append(row)
+    single = [r for r in rows if r["changes"] == 1]
+    summary = {"batches": len(rows), "changes": int(sum(r["changes"] for r in rows)), "single": len(single)}
+    if not single:
+        return summary
+    for key in FEED_FIELDS[2:]:
+        summary[key] = median([r[key] for r in single])
+    summary["log_read_p99_ms"] = pct(sorted(r["log_read_ms"] for r in single), 99)
+    summary["dispatch_p99_ms"] = pct(sorted(r["dispatch_ms"] for r in single), 99)
+    return summary

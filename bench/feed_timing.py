@@ -3,11 +3,15 @@
 feed does for each batch of changes, and appends one line per batch to the file
 named by ``FEED_TIMING_FILE``:
 
-    <monotonic s> <changes> <batch ms> <sql ms> <dispatch ms> <route ms> <emit ms> <sends>
-    <batch CPU ms> <dispatch CPU ms>
+    <monotonic s> <changes> <sends> <batch> <read> <sql> <dispatch> <route> <emit> <tail>
+    <batch CPU> <read CPU> <dispatch CPU> <tail CPU>          (all in ms)
 
-- batch: all of ``LogFeed.deliver_new`` (app context, the log read, every dispatch);
-- sql: the cursor executes within it, outside dispatch (SQLAlchemy cursor events);
+- batch: all of ``LogFeed.deliver_new`` (app context, the log read, every
+  dispatch, the session given back);
+- read: from its start to the first dispatch: the log read (the query and the
+  ``Event`` objects built from its rows);
+- sql: the cursor executes within the batch, outside dispatch (SQLAlchemy
+  cursor events);
 - dispatch: ``LogFeed._dispatch`` for every change of the batch (access hook,
   rooms, emit);
 - route: ``rooms_for`` plus the Socket.IO manager's ``get_participants`` (the
@@ -16,14 +20,17 @@ named by ``FEED_TIMING_FILE``:
   and queued to each socket (the websocket writes happen later, in each socket's
   own writer greenthread, and are not in these figures);
 - sends: Engine.IO packets queued by those emits;
-- CPU: the worker thread's CPU time (``time.thread_time``) over the batch and
-  over its dispatches.
+- tail: after the last dispatch (the session's connection given back to the
+  pool). Its wait for PostgreSQL is where the sockets' writer greenthreads
+  send the change on their websockets, so at many sockets most of the
+  delivery work lands here;
+- CPU: the worker thread's CPU time (``time.thread_time``) over the same spans.
 
-The log read is batch − dispatch. The other times are wall time in the
-worker's one OS thread: a greenthread switch while waiting for PostgreSQL
-counts in the batch (the request that made the change often finishes then),
+Times are wall time in the worker's one OS thread: whatever other greenthreads
+run while the feed waits for PostgreSQL (the request that made the change
+finishing, the websocket writes) counts in the span where the wait happened,
 and so does any time the process waits for the core. The CPU columns leave the
-waiting out, not the other greenthreads' work.
+waiting for the core out, not the other greenthreads' work.
 
 The app's code is unchanged: this file wraps the feed's methods on the one
 instance after the worker has loaded the app (``post_worker_init``). With
@@ -79,13 +86,14 @@ def install(flask_app, path):
     # Accumulators for the batch under way; only the feed's greenthread (or a replay,
     # which takes the same lock) runs deliver_new, so one set is enough.
     # Flags count only for the greenthread that runs the batch (threading is patched).
-    acc = {"in_batch": False, "in_dispatch": False, "sql": 0.0, "dispatch": 0.0, "route": 0.0, "emit": 0.0}
-    acc["dispatch_cpu"] = 0.0
-    acc.update(sends=0, owner=None)
+    acc = {"in_batch": False, "in_dispatch": False, "owner": None}
     ident = threading.get_ident
 
     def mine(flag):
         return acc[flag] and acc["owner"] == ident()
+
+    def now():
+        return _clock(), time.thread_time()
 
     original_deliver = feed.deliver_new
     original_dispatch = feed._dispatch
@@ -95,35 +103,46 @@ def install(flask_app, path):
     original_send = server._send_eio_packet
 
     def deliver_new():
-        acc.update(in_batch=True, sql=0.0, dispatch=0.0, route=0.0, emit=0.0, sends=0, owner=ident())
-        acc["dispatch_cpu"] = 0.0
-        c0 = time.thread_time()
-        t0 = _clock()
+        acc.update(sql=0.0, dispatch=0.0, dispatch_cpu=0.0, route=0.0, emit=0.0, sends=0)
+        acc.update(first=None, last=None, in_batch=True, owner=ident())
+        start = now()
         try:
             changes = original_deliver()
         finally:
             acc["in_batch"] = False
-        batch = _clock() - t0
-        batch_cpu = time.thread_time() - c0
-        if changes:
-            out.write(
-                f"{time.monotonic():.4f} {changes} {1000 * batch:.4f} {1000 * acc['sql']:.4f} "
-                f"{1000 * acc['dispatch']:.4f} {1000 * acc['route']:.4f} {1000 * acc['emit']:.4f} "
-                f"{acc['sends']} {1000 * batch_cpu:.4f} {1000 * acc['dispatch_cpu']:.4f}\n"
+        end = now()
+        if changes and acc["first"] is not None:
+            first, last = acc["first"], acc["last"]
+            fields = (
+                end[0] - start[0],  # batch
+                first[0] - start[0],  # read: up to the first dispatch
+                acc["sql"],
+                acc["dispatch"],
+                acc["route"],
+                acc["emit"],
+                end[0] - last[0],  # tail: after the last dispatch
+                end[1] - start[1],
+                first[1] - start[1],
+                acc["dispatch_cpu"],
+                end[1] - last[1],
             )
+            ms = " ".join(f"{1000 * x:.4f}" for x in fields)
+            out.write(f"{time.monotonic():.4f} {changes} {acc['sends']} {ms}\n")
         return changes
 
     def dispatch(event):
         if not mine("in_batch"):
             return original_dispatch(event)
         acc["in_dispatch"] = True
-        c0 = time.thread_time()
-        t0 = _clock()
+        begin = now()
+        if acc["first"] is None:
+            acc["first"] = begin
         try:
             return original_dispatch(event)
         finally:
-            acc["dispatch"] += _clock() - t0
-            acc["dispatch_cpu"] += time.thread_time() - c0
+            acc["last"] = now()
+            acc["dispatch"] += acc["last"][0] - begin[0]
+            acc["dispatch_cpu"] += acc["last"][1] - begin[1]
             acc["in_dispatch"] = False
 
     def rooms_for(event):
