@@ -379,6 +379,54 @@ def write_results(kind, data, path=None):
     return path
 
 
+# ------------------------------------------------------------------ wrk
+
+
+def wrk(
+    mode,
+    seconds,
+    out,
+    url,
+    board,
+    log_dir,
+    conns,
+    threads=1,
+    cpu=CLIENT_CPU,
+    script=ROOT / "bench" / "rest.lua",
+    env=None,
+):
+    """``wrk -t<threads> -c<conns>`` for ``seconds`` against ``url`` with a Lua script
+    (bench/rest.lua by default: MODE, the board's token, sprint and task ids), pinned to
+    ``cpu`` (None: unpinned); returns the JSON summary the script writes to ``out``."""
+    env = {
+        **os.environ,
+        "MODE": mode,
+        "TOKEN": board["tokens"][0],
+        "SPRINT": str(board["sprint"]),
+        "TASK_IDS": ",".join(str(t) for t in board["task_ids"]),
+        "MAX_REQUESTS": "300000",
+        "OUT": str(out),
+        **(env or {}),
+    }
+    cmd = [
+        *taskset(cpu),
+        "timeout",
+        str(int(seconds) + 30),
+        "wrk",
+        f"-t{threads}",
+        f"-c{conns}",
+        f"-d{int(seconds)}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
+    with open(Path(log_dir) / f"{Path(out).stem}.txt", "w") as text:
+        subprocess.run(cmd, env=env, stdout=text, stderr=subprocess.STDOUT, check=False, timeout=seconds + 60)
+    return json.loads(Path(out).read_text())
+
+
 # ------------------------------------------------------------------ Redis of our own
 
 

@@ -1,7 +1,7 @@
 """REST benchmark: requests/s and latency of the first page of a sprint's tasks,
 one task, and a task PATCH, side by side with the DRF peer.
 
-    python -m bench.rest --quick              # our app only, one short repetition (< 1 min)
+    python -m bench.rest --quick              # ours and the DRF peer, one short repetition (< 2 min)
     python -m bench.rest                      # 2 interleaved repetitions, ours and the DRF peer
     python -m bench.rest --reps 3 --drf-cfgs sync,gthread
     python -m bench.rest --workers eventlet,gevent    # our app under both worker classes
@@ -34,7 +34,6 @@ import requests
 
 from bench import common
 from bench.common import (
-    CLIENT_CPU,
     DRF_PEER,
     PEERS_SOURCE,
     ROOT,
@@ -44,7 +43,6 @@ from bench.common import (
     log,
     median,
     table,
-    taskset,
 )
 
 LOG_ROOT = Path("/tmp/bench-rest")
@@ -63,32 +61,7 @@ LABELS = {
 
 
 def wrk(mode, seconds, out, url, board, log_dir):
-    env = {
-        **os.environ,
-        "MODE": mode,
-        "TOKEN": board["tokens"][0],
-        "SPRINT": str(board["sprint"]),
-        "TASK_IDS": ",".join(str(t) for t in board["task_ids"]),
-        "MAX_REQUESTS": "300000",
-        "OUT": str(out),
-    }
-    cmd = [
-        *taskset(CLIENT_CPU),
-        "timeout",
-        str(int(seconds) + 30),
-        "wrk",
-        "-t1",
-        f"-c{CONNS}",
-        f"-d{int(seconds)}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(ROOT / "bench" / "rest.lua"),
-        url,
-    ]
-    with open(log_dir / f"{out.stem}.txt", "w") as text:
-        subprocess.run(cmd, env=env, stdout=text, stderr=subprocess.STDOUT, check=False, timeout=seconds + 60)
-    return json.loads(out.read_text())
+    return common.wrk(mode, seconds, out, url, board, log_dir, conns=CONNS)
 
 
 def check_list(url, board):
@@ -408,7 +381,9 @@ def stop_on_sigterm(signum, frame):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="ours only, 1 repetition of 5 s per endpoint")
+    parser.add_argument(
+        "--quick", action="store_true", help="ours and the DRF peer, 1 repetition of 5 s per endpoint"
+    )
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per endpoint")
     parser.add_argument("--warmup", type=float, default=5.0, help="discarded seconds before each")
@@ -418,7 +393,7 @@ def main(argv=None):
     parser.add_argument("--lock-wait", type=int, default=3600)
     opts = parser.parse_args(argv)
     if opts.quick:
-        opts.reps, opts.duration, opts.warmup, opts.no_drf = 1, 5.0, 2.0, True
+        opts.reps, opts.duration, opts.warmup = 1, 5.0, 2.0
     drf_cfgs = [] if opts.no_drf else [c for c in opts.drf_cfgs.split(",") if c]
     workers = [worker for worker in opts.workers.split(",") if worker]
     unknown = set(workers) - set(OURS)
