@@ -1,9 +1,10 @@
 """Real servers and real commands for tests: gunicorn processes, ``flask`` commands,
 migrated PostgreSQL databases.
 
-``GunicornServer`` starts ``gunicorn -k eventlet -w 1`` on a free port from the
-repository root, waits for ``/healthz`` and stops it again; several can run at
-once against the same database (and Redis) to test more than one process::
+``GunicornServer`` starts ``gunicorn -k eventlet -w 1`` (or ``-k gevent``: its
+``worker``, by default ``TEST_WORKER``) on a free port from the repository root,
+waits for ``/healthz`` and stops it again; several can run at once against the
+same database (and Redis) to test more than one process::
 
     with migrated_postgres_database() as url, GunicornServer(database_url=url) as server:
         requests.get(server.url + "/healthz")
@@ -178,13 +179,25 @@ def stop_process_group(process, timeout=10.0):
         process.wait(5)
 
 
+WORKERS = ("eventlet", "gevent")
+
+
+def default_worker():
+    """The worker class the system tests run servers under: ``TEST_WORKER``, else eventlet."""
+    worker = os.environ.get("TEST_WORKER") or "eventlet"
+    if worker not in WORKERS:
+        raise ValueError(f"TEST_WORKER must be one of {', '.join(WORKERS)}, not {worker!r}")
+    return worker
+
+
 class GunicornServer:
-    """``gunicorn -k eventlet -w 1 -b 127.0.0.1:<port> wsgi:app`` in its own process group.
+    """``gunicorn -k <worker> -w 1 -b 127.0.0.1:<port> wsgi:app`` in its own process group.
 
     ``database_url`` is required (a migrated database); ``redis_url`` turns on the
     message queue; ``env`` adds or overrides variables; ``args`` adds gunicorn
-    options (``access_log=True`` adds ``--access-logfile -``). Use as a context
-    manager, or call ``start()`` and ``stop()``.
+    options (``access_log=True`` adds ``--access-logfile -``). ``worker`` is the
+    worker class and async mode, ``eventlet`` or ``gevent``; by default ``TEST_WORKER``,
+    else ``eventlet``. Use as a context manager, or call ``start()`` and ``stop()``.
     """
 
     ready = (200,)  # the /healthz statuses that mean the server has started
@@ -202,13 +215,18 @@ class GunicornServer:
         stop_timeout=10.0,
         access_log=False,
         cwd=ROOT,
+        worker=None,
     ):
+        self.worker = worker or default_worker()
         self.host = host
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
         # Links in responses and in change events alike point at this server.
         self.env = app_environment(
-            database_url, redis_url, secret_key, {"PUBLIC_URL": self.url, **(env or {})}
+            database_url,
+            redis_url,
+            secret_key,
+            {"PUBLIC_URL": self.url, "SOCKETIO_ASYNC_MODE": self.worker, **(env or {})},
         )
         self.args = list(args) + (["--access-logfile", "-"] if access_log else [])
         self.startup_timeout = startup_timeout
@@ -222,7 +240,7 @@ class GunicornServer:
         return [
             *_command("gunicorn"),
             "-k",
-            "eventlet",
+            self.worker,
             "-w",
             "1",
             "-b",

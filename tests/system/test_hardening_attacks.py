@@ -8,7 +8,6 @@ The module's server trusts one proxy, so each test speaks from addresses of its 
 
 import base64
 import contextlib
-import importlib.util
 import json
 import secrets
 import socket
@@ -37,10 +36,10 @@ SETTINGS = {
 }
 
 
-def production_server(database, worker="eventlet"):
-    args = ["-k", worker] if worker != "eventlet" else []
-    env = {**SETTINGS, "SOCKETIO_ASYNC_MODE": worker}
-    return GunicornServer(database_url=database, secret_key=secrets.token_urlsafe(48), env=env, args=args)
+def production_server(database, worker=None):
+    return GunicornServer(
+        database_url=database, secret_key=secrets.token_urlsafe(48), env=SETTINGS, worker=worker
+    )
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +192,6 @@ def test_slow_bodies_and_sockets_that_never_connect_are_cut(server):
 
 
 @pytest.mark.server
-@pytest.mark.skipif(importlib.util.find_spec("gevent") is None, reason="gevent is not installed")
 def test_slow_bodies_are_cut_and_passwords_checked_under_the_gevent_worker_too(database):
     with production_server(database, worker="gevent") as gevent_server:
         assert_slow_clients_are_cut(gevent_server)
