@@ -229,12 +229,21 @@ def port_answers_http(url, timeout=1.0):
 # ------------------------------------------------------------------ lock
 
 
+_lock_waited = [0.0]
+
+
+def lock_waited_s():
+    """Seconds this process has spent waiting for the shared lock so far (not part of a run's own time)."""
+    return _lock_waited[0]
+
+
 @contextlib.contextmanager
 def bench_lock(wait_s=1800):
     """Hold ``flock /tmp/anchor-bench.lock`` (the lock the peers' benchmarks take) for one measurement."""
     fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        deadline = time.monotonic() + wait_s
+        asked = time.monotonic()
+        deadline = asked + wait_s
         announced = False
         while True:
             try:
@@ -247,6 +256,7 @@ def bench_lock(wait_s=1800):
                     log(f"waiting for {LOCK_PATH}")
                     announced = True
                 time.sleep(0.05)
+        _lock_waited[0] += time.monotonic() - asked
         try:
             yield
         finally:
@@ -295,6 +305,24 @@ def table(headers, rows):
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def ratios_table(rows):
+    """The "Ratios" table a benchmark ends with: each row is (what, figure, baseline, unit,
+    digits), the figure and its baseline measured in the same run; the ratio is figure ÷ baseline."""
+    lines = []
+    for what, value, base, unit, digits in rows:
+        value_ok = value is not None and base
+        lines.append(
+            [
+                what,
+                f"{fmt(value, digits)} {unit}".strip(),
+                f"{fmt(base, digits)} {unit}".strip(),
+                (f"{value / base:.3f}" if value / base < 0.1 else f"{value / base:.2f}") if value_ok else "–",
+            ]
+        )
+    headers = ["ratio (figure ÷ baseline, same run)", "figure", "baseline", "ratio"]
+    return "## Ratios\n\n" + table(headers, lines)
 
 
 # ------------------------------------------------------------------ machine and versions

@@ -1,8 +1,8 @@
 """Connections benchmark: idle authenticated sockets held by one process.
 
-    python -m bench.connections --quick            # cap probe + 1,000 sockets, short hold (< 1 min)
+    python -m bench.connections --quick            # cap probe + 1,000 sockets on ours, S2, S1 (< 2 min)
     python -m bench.connections                    # cap probe + 1k, 5k, 10k sockets, 60 s hold each
-    python -m bench.connections --ns 5000 --hold 90
+    python -m bench.connections --ns 5000 --hold 90 --peers S2
 
 For each N: our app under `gunicorn -k eventlet -w 1 --worker-connections W`
 (pinned to CPU0), N python-socketio clients (websocket, auth {"token"}, nothing
@@ -14,6 +14,17 @@ GET /healthz per second shows whether the process still answers.
 
 The cap probe first starts the server with gunicorn's default --worker-connections
 (1000) and tries to open more sockets than that.
+
+Baselines (``--peers``, default S2,S1): at each N, in the same lock hold and right
+after our app, the same N idle sockets are opened against the peers' bare
+Flask-SocketIO server (S2: ``gunicorn -k eventlet -w 1``, pinned to CPU0, started as
+bench/fanout.py starts it; its --worker-connections is 5000, so it sits out N > 4950)
+and Node socket.io (S1). The peer sockets connect without auth (``fanout_clients
+--proto peer``). The "Ratios" table divides our RSS per socket and our connect rate
+(sockets opened per second as the client processes time it, without their start-up)
+by the peers' figures. The connect rate is paced by the Python load generator
+(10 connects in flight per client process), so that ratio says how much slower the
+server side makes a paced connect, not what either server could take at most.
 """
 
 import argparse
@@ -28,12 +39,19 @@ from pathlib import Path
 import requests
 
 from bench import common
-from bench.common import CLIENT_CPU, PYTHON, ROOT, CpuWindow, Proc, fmt, log, table, taskset
-from tests.support.servers import rss_kb
+from bench.common import CLIENT_CPU, PYTHON, ROOT, CpuWindow, Proc, fmt, log, ratios_table, table, taskset
+from bench.fanout import WORKER_CONNECTIONS as PEER_WORKER_CONNECTIONS
+from bench.fanout import ensure_fanout_peer, start_node_peer, start_peer_gunicorn
+from tests.support.servers import children_of, rss_kb
 
 LOG_ROOT = Path("/tmp/bench-connections")
 PER_PROCESS = 2000  # sockets per client process
 WORKER_CONNECTIONS = 15000
+TARGETS = {
+    "ours": "our app, gunicorn -k eventlet -w 1",
+    "S2": "bare Flask-SocketIO, gunicorn -k eventlet -w 1 (peer)",
+    "S1": "Node socket.io 4.8 (peer)",
+}
 
 
 def client_env():
@@ -41,6 +59,7 @@ def client_env():
 
 
 def open_sockets(n, url, token, log_dir, connect_timeout, retries, allow_failures, concurrency, deadline=600):
+    """Client processes holding ``n`` idle sockets; ``token`` None: a peer (no auth, --proto peer)."""
     procs = max(1, -(-n // PER_PROCESS))
     per = [n // procs + (1 if k < n % procs else 0) for k in range(procs)]
     clients = []
@@ -54,8 +73,7 @@ def open_sockets(n, url, token, log_dir, connect_timeout, retries, allow_failure
             "idle",
             "--url",
             url,
-            "--tokens",
-            token,
+            *(["--tokens", token] if token else ["--proto", "peer"]),
             "--n",
             str(per[k]),
             "--concurrency",
@@ -95,25 +113,28 @@ def counts(clients):
     return {**total, **first}
 
 
-def healthz_ms(url, timeout=10.0):
+def healthz_ms(url, timeout=10.0, path="/healthz"):
     t0 = time.monotonic()
     try:
-        ok = requests.get(url + "/healthz", timeout=timeout).status_code == 200
+        ok = requests.get(url + path, timeout=timeout).status_code == 200
     except requests.RequestException:
         ok = False
     return (time.monotonic() - t0) * 1000, ok
 
 
 def stop_all(things):
+    def is_client(thing):
+        return isinstance(thing, Proc) and thing.process.stdin is not None
+
     for thing in things:  # every client process starts closing its sockets at once
-        if isinstance(thing, Proc) and thing.alive():
+        if is_client(thing) and thing.alive():
             with contextlib.suppress(Exception):
                 thing.send("quit")
     while things:
         thing = things.pop()
         try:
             if isinstance(thing, Proc):
-                if thing.alive():
+                if is_client(thing) and thing.alive():
                     with contextlib.suppress(Exception):  # stop() follows
                         thing.process.wait(20)
                 thing.stop()
@@ -164,21 +185,37 @@ def cap_probe(database_url, board, n, log_dir, healthz_timeout=10.0):
     return result
 
 
-def hold_run(database_url, board, n, hold_s, log_dir, concurrency):
-    result = {"n": n, "worker_connections": WORKER_CONNECTIONS, "hold_s": hold_s, "ok": False}
-    things = []
-    try:
+def start_target(target, database_url, board, log_dir, things):
+    """The server under test, started and answering: (url, health path, its PIDs, worker PID)."""
+    if target == "ours":
         server = common.app_server(database_url, worker_connections=WORKER_CONNECTIONS)
         things.append(server)
         server.start()
         common.start_feed(server.url, board["tokens"][0])
+        return server.url, "/healthz", server.pids(), server.worker_pid()
+    port = common.free_port()
+    proc = start_peer_gunicorn("s2", port, log_dir) if target == "S2" else start_node_peer(port, log_dir)
+    things.append(proc)
+    url = f"http://127.0.0.1:{port}"
+    common.wait_until(lambda: common.port_answers_http(url + "/health"), 30, 0.2, f"{target} healthy")
+    if not proc.alive():
+        raise RuntimeError(f"{target} exited; see {proc.log_path}")
+    kids = children_of(proc.pid)
+    return url, "/health", [proc.pid, *kids], (kids[0] if kids else proc.pid)
+
+
+def hold_run(database_url, board, n, hold_s, log_dir, concurrency, target="ours"):
+    cap = WORKER_CONNECTIONS if target == "ours" else PEER_WORKER_CONNECTIONS if target == "S2" else None
+    result = {"target": target, "n": n, "worker_connections": cap, "hold_s": hold_s, "ok": False}
+    things = []
+    try:
+        run_dir = log_dir / f"n{n}-{target}"
+        url, health, pids, worker = start_target(target, database_url, board, run_dir, things)
         time.sleep(1.0)
-        pids = server.pids()
-        worker = server.worker_pid()
         before = {pid: rss_kb(pid) for pid in pids}
         t0 = time.monotonic()
-        token = board["tokens"][0]
-        clients = open_sockets(n, server.url, token, log_dir / f"n{n}", 15, 2, False, concurrency)
+        token = board["tokens"][0] if target == "ours" else None
+        clients = open_sockets(n, url, token, run_dir, 15, 2, False, concurrency)
         things.extend(clients)
         infos = wait_ready(clients, 620)
         result["connect_s"] = round(time.monotonic() - t0, 1)
@@ -186,6 +223,9 @@ def hold_run(database_url, board, n, hold_s, log_dir, concurrency):
         if failed:
             raise RuntimeError(f"{len(failed)} client processes could not open all sockets: {failed[0]}")
         result["connects_per_s"] = round(n / result["connect_s"], 1)
+        # The clients' own timing of their connects (their Python start-up left out).
+        result["open_s"] = max(info["connect_s"] for _, info in infos)
+        result["opened_per_s"] = round(n / max(result["open_s"], 0.001), 1)
         time.sleep(3.0)
         after = {pid: rss_kb(pid) for pid in pids}
         result["rss_before_mb"] = round(sum(before.values()) / 1024, 1)
@@ -200,7 +240,7 @@ def hold_run(database_url, board, n, hold_s, log_dir, concurrency):
         probes, failures = [], 0
         deadline = time.monotonic() + hold_s
         while time.monotonic() < deadline:
-            ms, ok = healthz_ms(server.url)
+            ms, ok = healthz_ms(url, path=health)
             probes.append(ms)
             failures += 0 if ok else 1
             time.sleep(max(0.0, 1.0 - ms / 1000))
@@ -244,8 +284,11 @@ def stop_on_sigterm(signum, frame):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="cap probe, then 1,000 sockets held 10 s")
+    parser.add_argument(
+        "--quick", action="store_true", help="cap probe, then 1,000 sockets held 5 s on ours and each peer"
+    )
     parser.add_argument("--ns", default="1000,5000,10000")
+    parser.add_argument("--peers", default="S2,S1", help="baselines at each N: S2, S1 or none")
     parser.add_argument("--hold", type=float, default=60.0, help="seconds (> ping interval + timeout)")
     parser.add_argument("--probe", type=int, default=1100, help="sockets tried against the default cap")
     parser.add_argument("--no-probe", action="store_true")
@@ -253,8 +296,11 @@ def main(argv=None):
     parser.add_argument("--lock-wait", type=int, default=1800)
     opts = parser.parse_args(argv)
     if opts.quick:
-        opts.ns, opts.hold, opts.probe = "1000", 10.0, 1030
+        opts.ns, opts.hold, opts.probe = "1000", 5.0, 1030
     ns = [int(x) for x in opts.ns.split(",")]
+    peers = [p for p in opts.peers.split(",") if p and p != "none"]
+    if set(peers) - {"S2", "S1"}:
+        parser.error(f"--peers: S2, S1 or none, not {opts.peers}")
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     sweep = time.strftime("%Y%m%d-%H%M%S")
     log_dir = LOG_ROOT / sweep
@@ -265,21 +311,31 @@ def main(argv=None):
         "machine": common.machine(),
         "versions": common.versions(),
     }
-    log(f"connections {sweep}: N={ns} hold={opts.hold}s (load {common.loadavg()})")
+    log(f"connections {sweep}: N={ns} hold={opts.hold}s peers={peers} (load {common.loadavg()})")
+    started = time.monotonic()
     results, probe, path = [], None, None
+    if peers:
+        ensure_fanout_peer()
     with common.seeded_database(log_dir) as (database_url, board):
         if not opts.no_probe:
             with common.bench_lock(opts.lock_wait):
                 probe = cap_probe(database_url, board, opts.probe, log_dir, 3.0 if opts.quick else 10.0)
             log(f"cap probe: {probe}")
+        keys = ("ok", "connect_s", "rss_per_socket_kb", "disconnects", "pings_min_per_socket", "error")
         for n in ns:
+            # Ours and its baselines back to back in one hold of the lock: a same-run comparison.
             with common.bench_lock(opts.lock_wait):
-                result = hold_run(database_url, board, n, opts.hold, log_dir, opts.concurrency)
-            results.append(result)
-            keys = ("ok", "connect_s", "rss_per_socket_kb", "disconnects", "pings_min_per_socket", "error")
-            log(f"N={n}: {json.dumps({k: result.get(k) for k in keys})}")
-            path = common.write_results("connections", {**meta, "probe": probe, "runs": results}, path)
+                for target in ["ours", *peers]:
+                    if target == "S2" and n + 50 > PEER_WORKER_CONNECTIONS:  # room for the /health probes
+                        log(f"N={n}: S2 skipped (its --worker-connections is {PEER_WORKER_CONNECTIONS})")
+                        continue
+                    result = hold_run(database_url, board, n, opts.hold, log_dir, opts.concurrency, target)
+                    results.append(result)
+                    log(f"N={n} {target}: {json.dumps({k: result.get(k) for k in keys})}")
+                    data = {**meta, "probe": probe, "runs": results}
+                    path = common.write_results("connections", data, path)
     meta["loadavg_end"] = common.loadavg()
+    meta["lock_waited_s"] = round(common.lock_waited_s(), 1)
     path = common.write_results("connections", {**meta, "probe": probe, "runs": results}, path)
 
     lines = []
@@ -307,6 +363,7 @@ def main(argv=None):
         rows.append(
             [
                 r["n"],
+                r.get("target", "ours"),
                 "yes" if r.get("ok") else "NO",
                 fmt(r.get("connect_s")),
                 fmt(r.get("connects_per_s"), 0),
@@ -324,11 +381,14 @@ def main(argv=None):
             ]
         )
     lines += [
-        f"## Idle authenticated sockets, one process (--worker-connections {WORKER_CONNECTIONS})",
+        f"## Idle sockets, one process (ours: authenticated, --worker-connections {WORKER_CONNECTIONS})",
+        "",
+        "; ".join(f"{name}: {what}" for name, what in TARGETS.items() if name == "ours" or name in peers),
         "",
         table(
             [
                 "N",
+                "server",
                 "held",
                 "connect s",
                 "connects/s",
@@ -347,8 +407,43 @@ def main(argv=None):
             rows,
         ),
     ]
+    lines += ["", ratios(results)]
     print("\n".join(lines))
-    print(f"\nwrote {path.relative_to(ROOT)} (logs in {log_dir})")
+    print(
+        f"\nwrote {path.relative_to(ROOT)} (logs in {log_dir}); {time.monotonic() - started:.0f} s,"
+        f" of which {common.lock_waited_s():.0f} s waiting for {common.LOCK_PATH}"
+    )
+
+
+def ratios(results):
+    """Ours ÷ each peer at each N where both held every socket."""
+    held = {(r["n"], r.get("target", "ours")): r for r in results if "error" not in r}
+    rows = []
+    for (n, target), peer in held.items():
+        ours = held.get((n, "ours"))
+        if target == "ours" or not ours:
+            continue
+        rows.append(
+            (
+                f"RSS per idle socket, ours ÷ {target}, N={n}",
+                ours.get("rss_per_socket_kb"),
+                peer.get("rss_per_socket_kb"),
+                "KB",
+                1,
+            )
+        )
+        rows.append(
+            (
+                f"connect rate (client-timed), ours ÷ {target}, N={n}",
+                ours.get("opened_per_s"),
+                peer.get("opened_per_s"),
+                "/s",
+                0,
+            )
+        )
+    if not rows:
+        return "## Ratios\n\nnone: no peer run held its sockets (see the table above)"
+    return ratios_table(rows)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ else sees meanwhile (``/healthz`` latency) and what it costs (worker memory).
     python -m bench.flood binary          # one socket announcing binary attachments and sending them
     python -m bench.flood hold            # 10,100 connections announcing a body that never comes
     python -m bench.flood hints --seconds 30 --reconnect
+    python -m bench.flood --quick         # guess and hints, 8 s each (any modes can be named)
 
 Each run starts a fresh migrated PostgreSQL database and one ``gunicorn -k eventlet
 -w 1 --worker-connections 10000`` process with ``APP_ENV=production`` (real scrypt
@@ -17,6 +18,12 @@ cut off connects again at once and goes on. ``hold`` opens ``--connections``
 requests that announce a 100-byte body and never send it, and keeps each one open
 until the server closes it. Results go to
 bench/results/flood-<mode>-<time>.json and to standard output.
+
+The baseline is the same process just before the flood: the prober runs alone for
+3 s first (``healthz_idle``). The "Ratios" table at the end divides the /healthz
+p50 and p99 under the flood by that quiet baseline, and the worker's largest VmRSS
+during the flood by its VmRSS before it. The baseline and the flood are measured
+while holding the shared benchmark lock.
 """
 
 import argparse
@@ -33,11 +40,14 @@ import websocket
 from bench.common import (
     PASSWORD,
     app_server,
+    bench_lock,
     create_user,
+    lock_waited_s,
     log,
     migrated_postgres_database,
     pct,
     r3,
+    ratios_table,
     write_results,
 )
 from tests.support.servers import rss_kb
@@ -72,6 +82,9 @@ class Prober(threading.Thread):
             "p99_s": r3(pct(latencies, 99)),
             "max_s": r3(latencies[-1]) if latencies else None,
             "not_200": sum(1 for _, status in self.samples if status != 200),
+            # Finer than the seconds above (for the ratios).
+            "p50_ms": round(pct(latencies, 50) * 1000, 2) if latencies else None,
+            "p99_ms": round(pct(latencies, 99) * 1000, 2) if latencies else None,
         }
 
 
@@ -205,6 +218,7 @@ def run(mode, seconds, guesser_count, reconnect, connections):
         create_user(database, USERNAME, PASSWORD)
         server = app_server(database, worker_connections=10000, env=env)
         server.start()
+        measuring = contextlib.ExitStack()
         try:
             session = requests.Session()
             token = session.post(
@@ -218,6 +232,7 @@ def run(mode, seconds, guesser_count, reconnect, connections):
                 server.url + "/api/tasks", json={"name": "Flood", "sprint": sprint}, timeout=30
             ).json()["id"]
             worker = server.worker_pid()
+            measuring.enter_context(bench_lock())
 
             baseline = Prober(server.url)
             baseline.start()
@@ -259,6 +274,7 @@ def run(mode, seconds, guesser_count, reconnect, connections):
                 thread.join(15)
             time.sleep(1)
             rss_after = rss_kb(worker)
+            measuring.close()  # the lock: the rest is no measurement
             result = {
                 "mode": mode,
                 "seconds": seconds,
@@ -284,15 +300,47 @@ def run(mode, seconds, guesser_count, reconnect, connections):
     return result
 
 
+MODES = ("guess", "hints", "binary", "hold")
+QUICK_MODES = ("guess", "hints")
+
+
+def ratios(results):
+    rows = []
+    for result in results:
+        mode, idle, during = result["mode"], result["healthz_idle"], result["healthz_during"]
+        for key in ("p50", "p99"):
+            name = f"/healthz {key}, {mode} flood ÷ quiet ({idle['samples']} samples)"
+            rows.append((name, during[f"{key}_ms"], idle[f"{key}_ms"], "ms", 1))
+        rss = result["worker_rss_kb"]
+        rows.append(
+            (f"worker VmRSS, {mode}: largest ÷ before", rss["max"] / 1024, rss["before"] / 1024, "MB", 1)
+        )
+    return ratios_table(rows)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["guess", "hints", "binary", "hold"])
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("modes", nargs="*", metavar="mode", help=f"one or more of {', '.join(MODES)}")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{' and '.join(QUICK_MODES)} (unless named), 8 s each"
+    )
+    parser.add_argument("--seconds", type=float, help="flood duration per mode (default 20, --quick 8)")
     parser.add_argument("--guessers", type=int, default=8)
     parser.add_argument("--connections", type=int, default=10_100, help="for hold")
     parser.add_argument("--reconnect", action="store_true", help="a cut-off socket connects again at once")
     args = parser.parse_args()
-    run(args.mode, args.seconds, args.guessers, args.reconnect, args.connections)
+    if unknown := set(args.modes) - set(MODES):
+        parser.error(f"unknown mode {', '.join(sorted(unknown))}: choose from {', '.join(MODES)}")
+    if not args.modes and not args.quick:
+        parser.error(f"name a mode ({', '.join(MODES)}) or use --quick")
+    modes = args.modes or list(QUICK_MODES)
+    seconds = args.seconds or (8.0 if args.quick else 20.0)
+    started = time.monotonic()
+    results = [run(mode, seconds, args.guessers, args.reconnect, args.connections) for mode in modes]
+    print()
+    print(ratios(results))
+    waited = lock_waited_s()
+    print(f"\n{time.monotonic() - started:.0f} s, of which {waited:.0f} s waiting for the benchmark lock")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     python -m bench.page_load                        # this working tree
     python -m bench.page_load --source /tmp/old      # another copy of the code (say, an older commit)
     python -m bench.page_load --runs 5
+    python -m bench.page_load --quick                # one run
 
 One gunicorn (eventlet) on a migrated PostgreSQL database serves the code in
 ``--source``. For each run, a fresh browser context (an empty cache) opens the
@@ -12,14 +13,18 @@ own network log (CDP ``Network`` events) counts every request, whether it was
 answered from the cache or over the network, and the bytes received for it
 (``encodedDataLength``: headers and compressed body). Figures are medians over
 the runs; the static files (``/static/…`` and the page itself) are counted apart
-from the API and the socket.
+from the API and the socket. The "Ratios" table divides the repeat visit's figures
+by the first visit's in the same run (the first visit, with an empty cache, is the
+baseline): kilobytes received, and static files fetched over the network. The
+browser runs while holding the shared benchmark lock.
 """
 
 import argparse
 import statistics
+import time
 from pathlib import Path
 
-from bench.common import log, table
+from bench.common import bench_lock, lock_waited_s, log, ratios_table, table
 from tests.support.network_log import NetworkLog
 from tests.support.servers import GunicornServer, create_user, migrated_postgres_database
 
@@ -87,17 +92,40 @@ def main():
     )
     parser.add_argument("--source", type=Path, default=ROOT, help="the code to serve (default: this tree)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one run")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = 1
+    started = time.monotonic()
     with migrated_postgres_database() as database_url:
         create_user(database_url, USERNAME, PASSWORD)
         with GunicornServer(database_url=database_url, cwd=args.source) as server:
             log(f"serving {args.source} at {server.url}")
-            first, repeat = measure(server.url, args.runs)
+            with bench_lock():
+                first, repeat = measure(server.url, args.runs)
     rows = []
     for name, samples in (("first load", first), ("repeat load", repeat)):
         figures = medians(samples).values()
         rows.append([name, *(f"{value:.1f}" if isinstance(value, float) else value for value in figures)])
     print(table(["load", *medians(first).keys()], rows))
+    once, again = medians(first), medians(repeat)
+    print()
+    print(
+        ratios_table(
+            [
+                ("KB received, repeat ÷ first visit", again["all KB"], once["all KB"], "KB", 1),
+                (
+                    "static files over the network, repeat ÷ first visit",
+                    again["static over the network"],
+                    once["static over the network"],
+                    "",
+                    0,
+                ),
+            ]
+        )
+    )
+    waited = lock_waited_s()
+    print(f"\n{time.monotonic() - started:.0f} s, of which {waited:.0f} s waiting for the benchmark lock")
 
 
 if __name__ == "__main__":

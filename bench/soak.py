@@ -25,6 +25,15 @@ empty). At the end, once the writes have stopped, it reports:
   the ``events`` rows its board should have been sent since it subscribed;
 * memory: VmRSS of each server worker after the clients connected and at the end.
 
+It ends with a "Ratios" table, each figure against a baseline from the same run:
+REST write latency (p50, p99) and writes per second while Redis was away, from the
+moment it was stopped to ``OUTAGE_TAIL`` seconds after it answered again, against
+the same figures before it was stopped (leaving out the writers' first ``WARMUP``
+seconds); the longest gap between hints received across processes against the
+median gap; each worker's VmRSS at the end against its VmRSS once the clients had
+connected. With --quick the windows are short (about 10 s before, 8 s during:
+about 190 and 150 writes), so a p99 there rests on two or three writes.
+
 Results go to bench/results/soak-<time>.json and to standard output. Every process
 it starts is stopped by its own id at the end, whatever happens.
 """
@@ -49,10 +58,12 @@ from bench.common import (
     app_server,
     bench_lock,
     free_port,
+    lock_waited_s,
     log,
     machine,
     pct,
     r3,
+    ratios_table,
     start_redis,
     versions,
     write_results,
@@ -65,6 +76,8 @@ TASKS_PER_BOARD = 15
 BACKLOG_TASKS = 10
 USERS = [f"soak{n}" for n in range(1, 6)]
 SETTLE = 30.0  # seconds the clients may take to catch up once the writes have stopped
+OUTAGE_TAIL = 5.0  # seconds after redis-server is back that still count as the outage window
+WARMUP = 5.0  # the writers' first seconds, left out of the baseline window before the outage
 REQUEST_TIMEOUT = 15
 
 
@@ -238,12 +251,14 @@ class WriteStats:
         self.unexpected = 0
         self.exceptions = 0
         self.latencies = []
+        self.ended = []  # time.monotonic() when each write (latency) ended
         self.details = []
 
     def done(self, operation, status, expected, seconds):
         with self.lock:
             self.statuses[(operation, status)] += 1
             self.latencies.append(seconds)
+            self.ended.append(time.monotonic())
             if status != expected:
                 self.unexpected += 1
 
@@ -252,6 +267,19 @@ class WriteStats:
             self.statuses[(operation, name)] += 1
             self.exceptions += 1
             self.latencies.append(seconds)
+            self.ended.append(time.monotonic())
+
+    def window(self, since, until):
+        """Writes that ended in [since, until): count, per second, p50 and p99 in ms."""
+        with self.lock:
+            inside = sorted(s for s, t in zip(self.latencies, self.ended, strict=True) if since <= t < until)
+        return {
+            "seconds": round(until - since, 1),
+            "writes": len(inside),
+            "per_second": round(len(inside) / (until - since), 2) if until > since else None,
+            "p50_ms": r3(pct(inside, 50) * 1000) if inside else None,
+            "p99_ms": r3(pct(inside, 99) * 1000) if inside else None,
+        }
 
     def detail(self, text):
         with self.lock:
@@ -298,6 +326,7 @@ class HintProbe(threading.Thread):
             "refused": self.refused,
             "received_on_the_other_process": len(self.received),
             "longest_gap_s": round(max(gaps), 2) if gaps else None,
+            "median_gap_s": round(sorted(gaps)[len(gaps) // 2], 2) if gaps else None,
         }
 
     def close(self):
@@ -505,9 +534,10 @@ def run(args):
             time.sleep(duration / 2)
             outage_started = time.monotonic() - started
             redis_proc = restart_redis(redis_proc, redis_port, work_dir, args.redis_down)
+            back = time.monotonic() - started
             result["redis_restart"] = {
                 "at_s": round(outage_started, 1),
-                "back_at_s": round(time.monotonic() - started, 1),
+                "back_at_s": round(back, 1),
             }
             time.sleep(max(0.0, duration - (time.monotonic() - started)))
 
@@ -558,6 +588,10 @@ def run(args):
                             "max": r3(latencies[-1] * 1000) if latencies else None,
                         },
                         "failures": stats.details,
+                    },
+                    "write_windows": {
+                        "before_outage": stats.window(started + WARMUP, started + outage_started),
+                        "outage": stats.window(started + outage_started, started + back + OUTAGE_TAIL),
                     },
                     "events": {},
                     "clients": {
@@ -680,6 +714,25 @@ def summary(result):
     return "\n".join(lines)
 
 
+def ratios(result):
+    before, outage = result["write_windows"]["before_outage"], result["write_windows"]["outage"]
+    hints, memory = result["hints"], result["memory_kb"]
+    during = f"Redis away (+{OUTAGE_TAIL:.0f} s; {outage['writes']} writes)"
+    quiet = f"before it ({before['writes']} writes)"
+    rows = [
+        (f"write latency p50, {during} ÷ {quiet}", outage["p50_ms"], before["p50_ms"], "ms", 1),
+        (f"write latency p99, {during} ÷ {quiet}", outage["p99_ms"], before["p99_ms"], "ms", 1),
+        (f"writes per second, {during} ÷ {quiet}", outage["per_second"], before["per_second"], "/s", 1),
+        ("hints A -> B: longest gap ÷ median gap", hints["longest_gap_s"], hints["median_gap_s"], "s", 2),
+    ]
+    for name in "AB":
+        start, end = memory["worker_rss_start"][name], memory["worker_rss_end"][name]
+        rows.append(
+            (f"worker {name} VmRSS: at the end ÷ after connecting", end / 1024, start / 1024, "MB", 1)
+        )
+    return ratios_table(rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0, help="how long the writers write (default 5)")
@@ -692,11 +745,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     lock = contextlib.nullcontext() if args.no_lock else bench_lock()
+    started = time.monotonic()
     with lock:
         result = run(args)
     path = write_results("soak", result)
     print(summary(result))
-    print(f"results: {path}")
+    print()
+    print(ratios(result))
+    print(f"\nresults: {path}")
+    waited = lock_waited_s()
+    print(f"{time.monotonic() - started:.0f} s, of which {waited:.0f} s waiting for the benchmark lock")
     clients, writes = result["clients"], result["writes"]
     lost = clients["boards_differing_from_database"] + clients["clients_missing_seqs"]
     return 1 if lost or writes["unexpected_status"] or writes["exceptions"] else 0
