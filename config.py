@@ -83,7 +83,7 @@ class Config:
     LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS") or "50 per 5 minutes"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage must not lock everyone out
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # (and while Redis is down, counting goes on in memory: see _fill_in_defaults in app/__init__.py)
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # Abuse limits: one client must not starve a process (docs/security.md).
     # Password checks hashing at once, each in a worker thread off the event loop.

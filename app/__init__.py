@@ -88,6 +88,11 @@ def _fill_in_defaults(app):
             app.instance_path, "scrum.sqlite3"
         )
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    # Counting in memory while Redis is unreachable. Not with memory storage: there any
+    # error would switch counting to a second, empty store and back, forgetting failures.
+    app.config.setdefault(
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", not app.config["RATELIMIT_STORAGE_URI"].startswith("memory:")
+    )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_PREFIX']}:limits")
     if app.config.get("PRODUCTION") and not app.config.get("TRUSTED_HOSTS"):
         if app.config.get("PUBLIC_URL"):

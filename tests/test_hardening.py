@@ -3,6 +3,7 @@ production configuration checks, and socket limits. Their counterparts against r
 processes are in ``tests/system/test_hardening_servers.py``.
 """
 
+import json
 import re
 import secrets
 import subprocess
@@ -18,10 +19,12 @@ from app.realtime.limits import REFUSAL_BUDGET, SocketLimits
 from app.security import InsecureConfiguration
 from config import ProductionConfig, TestingConfig
 from tests.socket_helpers import Socket
+from tests.support import services
 from tests.support.rest import basic_header, token_header
 from tests.support.servers import (
     ROOT,
     app_environment,
+    run_python,
 )
 
 TOO_MANY = "Too many failed logins; wait before trying again."
@@ -53,6 +56,56 @@ def assert_throttled(response):
     assert retry_after is not None and retry_after.isdigit(), dict(response.headers)
     assert 0 < int(retry_after) <= 60
     assert_security_headers(response)
+
+
+# In a process of its own: the limiter is one object per process, and what earlier tests
+# did to it (an unreachable Redis sends it to its fallback for a while) would carry over.
+FORGETFUL_LOGINS = """
+import json, sys
+from app import create_app
+from config import TestingConfig
+
+storage, prefix, database = sys.argv[1:]
+app = create_app(
+    TestingConfig,
+    SQLALCHEMY_DATABASE_URI=database,
+    RATELIMIT_STORAGE_URI=storage,
+    RATELIMIT_KEY_PREFIX=prefix,
+    LOGIN_FAILURES_PER_USERNAME="3 per minute",
+)
+client = app.test_client()
+
+
+def login(body, address):
+    return client.post(
+        "/api/token", data=body, content_type="application/json", environ_base={"REMOTE_ADDR": address}
+    ).status_code
+
+
+def password(text):
+    return json.dumps({"username": "alice", "password": text})
+
+
+statuses = [login(password("guess 1"), "10.0.2.1"), login(password("guess 2"), "10.0.2.2")]
+statuses.append(login("{" + " " * TestingConfig.MAX_CONTENT_LENGTH + "}", "10.0.2.3"))  # too large to read
+statuses += [login(password("guess 3"), "10.0.2.4"), login(password("alice password"), "10.0.2.5")]
+print(json.dumps(statuses))
+app.extensions["realtime"].stop()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_a_body_too_large_to_read_does_not_make_the_throttle_forget(throttled, database_uri, storage):
+    """Counted in memory (no Redis), or in Redis with memory as the fallback while Redis is
+    unreachable: a request whose body cannot be read must not switch counting elsewhere."""
+    if storage == "redis":
+        services.require_redis()
+    uri = services.REDIS_URL if storage == "redis" else "memory://"
+    prefix = f"test-limits-{secrets.token_hex(8)}"
+    result = run_python(database_uri, "-c", FORGETFUL_LOGINS, uri, prefix, database_uri)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [401, 401, 413, 401, 429]
 
 
 def test_failed_logins_for_one_username_are_throttled_from_any_address(client, throttled):

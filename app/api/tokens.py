@@ -4,6 +4,7 @@ from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_restx import Namespace, Resource, fields
 from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
 
 from app import db, limiter
 from app.api.docs import ERROR
@@ -47,9 +48,17 @@ def _logging_in():
 
 def _presented_username():
     """The username whose password this request presents: the body's on POST /api/token,
-    else the HTTP Basic one."""
+    else the HTTP Basic one.
+
+    It never raises: the limiter would take an error here for its storage failing, and
+    count elsewhere for a while, forgetting the failures counted so far. A body that
+    cannot be read (too large, say) presents no username; the view then refuses it.
+    """
     if _logging_in():
-        data = request.get_json(silent=True) if request.is_json else request.form
+        try:
+            data = request.get_json(silent=True) if request.is_json else request.form
+        except HTTPException:
+            data = None
         username = data.get("username") if hasattr(data, "get") else None
     else:
         username = request.authorization.username if request.authorization else None
