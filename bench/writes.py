@@ -1,14 +1,15 @@
 """Write throughput: task PATCHes from 32 connections against one and two server
 processes, and how long each write holds the change log's advisory lock.
 
-    python -m bench.writes --quick        # 1 short repetition, spread mode only (< 2 min)
+    python -m bench.writes --quick        # 1 short repetition, spread mode, no what-ifs (< 2 min)
     python -m bench.writes                # 2 interleaved repetitions of every configuration
-    python -m bench.writes --reps 3 --duration 20
+    python -m bench.writes --reps 3 --duration 20 --no-design
 
 Every write takes one PostgreSQL advisory lock (app/realtime/changelog.py) so that
 the change log's seq is in commit order; the lock is held until the commit ends.
-This measures, for `gunicorn -k eventlet -w 1` and `-w 2` (both with a private
-Redis, as deployed with more than one process):
+This measures, for `gunicorn -k eventlet -w 1`, `-w 2` (both workers accept from
+the master's one socket) and `-w 2 --reuse-port` (a socket per worker, which the
+kernel balances), each with a private Redis, as deployed with more than one process:
 
 - writes/s of `PATCH /api/tasks/<id> {"order": n}` from `wrk -c32`, in two modes:
   spread   `-t1 -c32`, requests cycling over the sprint's 100 tasks (bench/rest.lua)
@@ -27,6 +28,13 @@ Redis, as deployed with more than one process):
 Σ hold ÷ window is the fraction of time the lock is held: the serial fraction f.
 With it, Amdahl bounds the speed-up of any number of processes at 1/f, and the
 lock alone bounds writes/s at 1/(mean hold).
+
+Design what-ifs (unpinned, -w 1 and -w 2 --reuse-port, spread; --no-design leaves
+them out), made from outside the app by bench/lock_timing.py: ``none`` turns the
+lock statement into ``SELECT abs(key)`` (same round trip, no lock: the ceiling of
+a design without the lock in the request, such as seq allocated at commit);
+``commit`` does the same and adds a deferred constraint trigger on ``events`` that
+takes the lock at COMMIT, inside PostgreSQL (the lock held for the commit only).
 """
 
 import argparse
