@@ -12,7 +12,7 @@ import sqlalchemy.orm as so
 from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import db
+from app import db, log_numbers
 
 # Ids and other integer columns are 32-bit: a larger number can name nothing stored.
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -326,3 +326,6 @@ class Event(db.Model):
             "body": self.body,
             "actor": self.actor,
         }
+
+
+log_numbers.install(Event.__table__)

@@ -101,7 +101,7 @@ def db_counters(dbname):
 
 
 def log_lock_key():
-    from app.realtime.changelog import LOG_LOCK_KEY
+    from app.log_numbers import LOG_LOCK_KEY
 
     return LOG_LOCK_KEY
 

@@ -33,11 +33,6 @@ MODELS = {
     Comment: ("comment", comment_schema),
 }
 
-# Held (per transaction) by every transaction that writes to the log, so that on
-# PostgreSQL they commit in the order of their seq numbers: a reader that has
-# seen seq N can never later find a smaller one appear.
-LOG_LOCK_KEY = 0x5C12_0B0A
-
 
 def _rest_view(schema, obj):
     with for_the_log():
@@ -182,9 +177,7 @@ def _write_log(session, flush_context):
     if not rows:
         return
     connection = session.connection()
-    if connection.dialect.name == "postgresql" and not session.info.get("log_locked"):
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(LOG_LOCK_KEY)))
-        session.info["log_locked"] = True
+    # On PostgreSQL the rows are numbered at commit, in commit order (app/log_numbers.py).
     defaults = dict.fromkeys(("project", "subject", "board", "previous_board", "task", "label", "details"))
     defaults["all_boards"] = False
     connection.execute(sa.insert(Event), [{**defaults, **row} for row in rows])
@@ -192,7 +185,6 @@ def _write_log(session, flush_context):
 
 
 def _announce(session):
-    session.info.pop("log_locked", None)
     session.info.pop("restored", None)
     if session.info.pop("log_written", False) and has_app_context():
         realtime = current_app.extensions.get("realtime")
@@ -201,7 +193,6 @@ def _announce(session):
 
 
 def _forget(session):
-    session.info.pop("log_locked", None)
     session.info.pop("log_written", None)
     session.info.pop("restored", None)
 
