@@ -423,7 +423,7 @@ def report(blocks, configs, modes):
                     f"({cell(c, m, key('app_cpu_ms_per_write'), 2)} + "
                     f"{cell(c, m, key('pg_cpu_ms_per_write'), 2)})",
                     "; ".join("/".join(str(n) for n in split) for split in splits)
-                    if len(splits[0]) > 1
+                    if splits and len(splits[0]) > 1
                     else "–",
                     cell(c, m, key("pg_sessions_per_write"), 2),
                     cell(c, m, key("other_cpu_pct"), 0),
