@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate
 
-from app.links import link
+from app import links
 from app.models import INT32_MAX, INT32_MIN
 
 
@@ -100,17 +100,22 @@ class Links(fields.Function):
     whose attribute is None (a task without a sprint) is null."""
 
     def __init__(self, spec):
-        super().__init__(serialize=lambda obj: {name: _link(obj, *target) for name, target in spec.items()})
+        super().__init__(serialize=lambda obj: _links(obj, spec))
         self.dump_only = True
 
 
-def _link(obj, endpoint, arguments):
+def _links(obj, spec):
+    start = links.prefix()
+    return {name: _link(obj, start, *target) for name, target in spec.items()}
+
+
+def _link(obj, start, endpoint, arguments):
     values = {}
-    for argument, path in arguments.items():
+    for argument, attributes in arguments.items():
         value = obj
-        for name in path.split("."):
+        for name in attributes.split("."):
             value = getattr(value, name, None)
         if value is None:
             return None
         values[argument] = value
-    return link(endpoint, **values)
+    return start + links.path(endpoint, values)
