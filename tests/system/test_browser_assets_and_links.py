@@ -188,15 +188,15 @@ def test_a_link_to_a_task_asks_to_sign_in_then_opens_that_task(tab, server, rest
     expect(dialog.get_by_label("Name")).to_have_value("Linked task")
     expect(dialog.get_by_label("Description")).to_have_value("Opened from a link")
     expect(page.get_by_role("heading", name="Linked sprint")).to_be_attached()
-    assert page.url == f"{board}/task/{task['id']}"
+    expect(page).to_have_url(f"{board}/task/{task['id']}")
 
     # Closing the dialog takes the task out of the address; opening one puts it in.
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
-    assert page.url == board
+    expect(page).to_have_url(board)
     open_details(page, "Other task")
     expect(dialog.get_by_label("Name")).to_have_value("Other task")
-    assert page.url == f"{board}/task/{other['id']}"
+    expect(page).to_have_url(f"{board}/task/{other['id']}")
 
     # That address, in another tab of the same browser, opens the task without signing in.
     shared = tab()
@@ -209,7 +209,7 @@ def test_a_link_to_a_task_asks_to_sign_in_then_opens_that_task(tab, server, rest
     expect(column(missing, "In Progress")).to_be_visible()
     expect(missing.locator("#announcer")).to_have_text("That task is not on this board.")
     expect(missing.get_by_role("dialog", name="Task details")).to_be_hidden()
-    assert missing.url == board
+    expect(missing).to_have_url(board)
 
 
 def test_a_link_to_a_filtered_board_opens_it_filtered_after_sign_in(tab, server, rest, team, expect):
@@ -228,4 +228,4 @@ def test_a_link_to_a_filtered_board_opens_it_filtered_after_sign_in(tab, server,
     expect(filters.get_by_label("Find")).to_have_value("report")
     expect(page.locator("#columns").get_by_role("article")).to_have_count(1)
     expect(card(page, "Write the report", "Not Started")).to_be_visible()
-    assert page.url == link
+    expect(page).to_have_url(link)
