@@ -1,19 +1,46 @@
 """The change log's ``seq`` follows commit order (``app/log_numbers.py``): on PostgreSQL
 a transaction's rows get their numbers when it commits, under a lock held only
-while it commits."""
+while it commits.
+
+These run on a PostgreSQL database of their own whichever database the rest of the
+suite uses: SQLite has one writer at a time and needs no numbering at commit.
+"""
 
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app import db
-from app.models import Event, Task
+from app import create_app, db
+from app.models import Event, Project, Task
+from config import TestingConfig
+from tests.support import services
 
 
 @pytest.fixture
-def postgres_only(is_postgres):
-    if not is_postgres:
-        pytest.skip("SQLite has one writer at a time and numbers rows as they are inserted")
+def postgres_app():
+    services.require_postgres()
+    url = services.create_postgres_database()
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
+    try:
+        with app.app_context():
+            db.create_all()
+        yield app
+    finally:
+        app.extensions["realtime"].stop()
+        with app.app_context():
+            db.engine.dispose()
+        services.drop_postgres_database(url)
+
+
+def make_tasks(app, *names):
+    with app.app_context():
+        project = Project(name="Team")
+        db.session.add(project)
+        db.session.flush()
+        tasks = [Task(name=name, project_id=project.id) for name in names]
+        db.session.add_all(tasks)
+        db.session.commit()
+        return [task.id for task in tasks]
 
 
 def rename(session, task_id, name):
@@ -27,9 +54,9 @@ def logged_names(app):
         return [(event.seq, event.body["name"]) for event in events if event.action == "update"]
 
 
-def test_a_transaction_that_commits_later_gets_the_later_numbers(app, postgres_only, make_task):
-    first, second, third = make_task("First"), make_task("Second"), make_task("Third")
-    with app.app_context():
+def test_a_transaction_that_commits_later_gets_the_later_numbers(postgres_app):
+    first, second, third = make_tasks(postgres_app, "First", "Second", "Third")
+    with postgres_app.app_context():
         early = so.Session(db.engine)
         late = so.Session(db.engine)
         try:
@@ -45,15 +72,15 @@ def test_a_transaction_that_commits_later_gets_the_later_numbers(app, postgres_o
             early.close()
             late.close()
 
-    numbered = logged_names(app)
+    numbered = logged_names(postgres_app)
     assert [name for _, name in numbered] == ["Third, renamed", "First, renamed", "Second, renamed"]
     seqs = [seq for seq, _ in numbered]
     assert all(seq > 0 for seq in seqs) and seqs == sorted(set(seqs))
 
 
-def test_a_rolled_back_transaction_leaves_no_number_behind(app, postgres_only, make_task):
-    task = make_task("Kept")
-    with app.app_context():
+def test_a_rolled_back_transaction_leaves_no_number_behind(postgres_app):
+    (task,) = make_tasks(postgres_app, "Kept")
+    with postgres_app.app_context():
         session = so.Session(db.engine)
         try:
             rename(session, task, "Never")
@@ -64,4 +91,4 @@ def test_a_rolled_back_transaction_leaves_no_number_behind(app, postgres_only, m
         db.session.commit()
         provisional = db.session.scalar(sa.select(sa.func.count()).where(Event.seq <= 0))
     assert provisional == 0
-    assert [name for _, name in logged_names(app)] == ["Renamed"]
+    assert [name for _, name in logged_names(postgres_app)] == ["Renamed"]
