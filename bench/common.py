@@ -151,6 +151,25 @@ def stop_pid(pid, timeout=5.0):
             os.kill(pid, signal.SIGKILL)
 
 
+def close_server(server):
+    """Stop a server (GunicornServer), close its log, and make sure its master and worker are gone."""
+    pids = server.pids()
+    server.close()
+    for pid in pids:
+        stop_pid(pid)
+
+
+def stop_all(things):
+    """Stop what a measurement started, last first: ``Proc``s and servers. One that fails to
+    stop does not keep the others running."""
+    for thing in reversed(things):
+        with contextlib.suppress(Exception):
+            if isinstance(thing, Proc):
+                thing.stop()
+            else:
+                close_server(thing)
+
+
 def pid_alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:

@@ -139,11 +139,7 @@ def stop_all(things):
                         thing.process.wait(20)
                 thing.stop()
             else:
-                pids = thing.pids()
-                thing.stop()
-                thing.close()
-                for pid in pids:
-                    common.stop_pid(pid)
+                common.close_server(thing)
         except Exception as error:  # noqa: BLE001
             log(f"cleanup: {error}")
 

@@ -600,22 +600,6 @@ def summary_key(cfg, n, mode="single"):
     return f"{cfg}/{n}" if mode == "single" else f"{cfg}/{n}/{mode}"
 
 
-FEED_KEYS = (
-    "sends",
-    "batch_ms",
-    "log_read_ms",
-    "log_read_p99_ms",
-    "sql_ms",
-    "dispatch_ms",
-    "dispatch_p99_ms",
-    "route_ms",
-    "emit_ms",
-    "tail_ms",
-    "batch_cpu_ms",
-    "log_read_cpu_ms",
-    "dispatch_cpu_ms",
-    "tail_cpu_ms",
-)
 FEED_COLUMNS = (
     ("log_read_ms", "log read ms", 2),
     ("log_read_p99_ms", "log read p99 ms", 2),
@@ -667,7 +651,8 @@ def aggregate(runs):
         entry["errors"] = [r["error"] for r in rs if r.get("error")]
         # The log feed's own timing (--boards): medians over runs (and over processes).
         feeds = [f for r in use for f in r.get("feed") or [] if f and f.get("batches")]
-        entry["feed"] = {key: median([f.get(key) for f in feeds]) for key in FEED_KEYS} if feeds else None
+        keys = fanout_boards.FEED_SUMMARY_KEYS
+        entry["feed"] = {key: median([f.get(key) for f in feeds]) for key in keys} if feeds else None
         summary[summary_key(cfg, n, mode)] = entry
     return summary
 

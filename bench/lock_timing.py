@@ -14,12 +14,9 @@ such transaction becomes one line of ``$LOCK_TIMING_DIR/locks-<pid>.txt``:
 as they happen, so the orchestrator can read a measured window while the server
 runs.
 
-``LOCK_VARIANT`` (a what-if, for the benchmark's design rows only) rewrites the
-lock statement into ``SELECT abs(<key>)``: the same round trip, no lock.
-``none`` leaves it at that; ``commit`` is used with a deferred constraint trigger
-that the orchestrator puts on ``events``, so the lock is taken inside
-PostgreSQL at ``COMMIT``. The timings above then describe the span that the
-app's lock would have covered.
+Since the log is numbered at commit (``app/log_numbers.py``) the app sends no
+lock statement: the lock is taken inside PostgreSQL, and only the benchmark's
+sampling of ``pg_locks`` sees it. This file still times revisions before that.
 """
 
 import os
@@ -87,13 +84,3 @@ def post_worker_init(worker):
     sa.event.listen(sa.engine.Engine, "commit", on_commit)
     sa.event.listen(so.Session, "after_commit", after_commit)
     sa.event.listen(so.Session, "after_transaction_end", after_transaction_end)
-
-    if os.environ.get("LOCK_VARIANT", "app") != "app":
-
-        def without_lock(conn, cursor, statement, parameters, context, executemany):
-            if LOCK_STATEMENT in statement:
-                statement = statement.replace(LOCK_STATEMENT + "(", "abs(")
-            return statement, parameters
-
-        # After the timing listener, which sees the statement as the app sent it.
-        sa.event.listen(sa.engine.Engine, "before_cursor_execute", without_lock, retval=True)

@@ -151,15 +151,7 @@ def ours_block(rep, database_url, board, opts, log_dir, worker="eventlet"):
             rps, p99 = results[mode]["rps"], results[mode]["p99_ms"]
             log(f"  {name} r{rep} {mode}: {rps:.0f} req/s p99 {p99:.1f} ms")
     finally:
-        for thing in reversed(things):
-            with contextlib.suppress(Exception):
-                if isinstance(thing, common.Proc):
-                    thing.stop()
-                else:
-                    pids = thing.pids()
-                    thing.close()
-                    for pid in pids:
-                        common.stop_pid(pid)
+        common.stop_all(things)
     return results
 
 

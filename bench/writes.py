@@ -1,12 +1,15 @@
 """Write throughput: task PATCHes from 32 connections against one and two server
 processes, and how long each write holds the change log's advisory lock.
 
-    python -m bench.writes --quick        # 1 short repetition, spread mode, no what-ifs (< 2 min)
+    python -m bench.writes --quick        # 1 short repetition, spread mode (< 2 min)
     python -m bench.writes                # 2 interleaved repetitions of every configuration
-    python -m bench.writes --reps 3 --duration 20 --no-design
+    python -m bench.writes --reps 3 --duration 20
 
-Every write takes one PostgreSQL advisory lock (app/realtime/changelog.py) so that
-the change log's seq is in commit order; the lock is held until the commit ends.
+Every write takes one PostgreSQL advisory lock so that the change log's seq is in
+commit order. Since the log is numbered at commit (app/log_numbers.py) the lock is
+taken inside COMMIT by PostgreSQL, and the app sends no lock statement: the
+in-worker timing below then has nothing to time, and the sampling of pg_locks
+shows the lock.
 This measures, for `gunicorn -k eventlet -w 1`, `-w 2` (both workers accept from
 the master's one socket) and `-w 2 --reuse-port` (a socket per worker, which the
 kernel balances), each with a private Redis, as deployed with more than one process:
@@ -28,13 +31,6 @@ kernel balances), each with a private Redis, as deployed with more than one proc
 Σ hold ÷ window is the fraction of time the lock is held: the serial fraction f.
 With it, Amdahl bounds the speed-up of any number of processes at 1/f, and the
 lock alone bounds writes/s at 1/(mean hold).
-
-Design what-ifs (unpinned, -w 1 and -w 2 --reuse-port, spread; --no-design leaves
-them out), made from outside the app by bench/lock_timing.py: ``none`` turns the
-lock statement into ``SELECT abs(key)`` (same round trip, no lock: the ceiling of
-a design without the lock in the request, such as seq allocated at commit);
-``commit`` does the same and adds a deferred constraint trigger on ``events`` that
-takes the lock at COMMIT, inside PostgreSQL (the lock held for the commit only).
 """
 
 import argparse
@@ -71,12 +67,9 @@ WORKERS = {
     "2": ("-w 2", ["-w", "2"]),
     "2rp": ("-w 2 --reuse-port", ["-w", "2", "--reuse-port"]),
 }
-# What-ifs for the design rows (bench/lock_timing.py rewrites the lock statement).
-VARIANTS = {
-    "app": "the app as it is: lock taken before the log INSERT, held to the end of COMMIT",
-    "none": "no lock (the statement made SELECT abs(key)): the ceiling of a lock-free design",
-    "commit": "lock taken at COMMIT inside PostgreSQL (deferred constraint trigger on events)",
-}
+# The "lock" column of results: earlier results also hold what-ifs measured before the
+# log was numbered at commit ("none", "commit"; docs/benchmarks.md).
+VARIANTS = {"app": "the app as it is"}
 SAMPLE_INTERVAL = 0.02
 ALL_CPUS = set(range(os.cpu_count() or 1))
 
@@ -239,40 +232,6 @@ def summarize_timings(per_worker, window_s):
     return result
 
 
-class CommitLockTrigger:
-    """For the ``commit`` what-if: a deferred constraint trigger on ``events`` that takes the
-    log lock when the transaction commits, inside PostgreSQL (removed again by stop())."""
-
-    def __init__(self, database_url):
-        self.database_url = database_url
-
-    def _run(self, sql):
-        import psycopg2
-
-        dbname = common.database_name(self.database_url)
-        connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=dbname)
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            connection.close()
-
-    def install(self):
-        self._run(
-            f"""
-            create or replace function bench_log_lock() returns trigger language plpgsql as $$
-            begin perform pg_advisory_xact_lock({log_lock_key()}); return null; end $$;
-            create constraint trigger bench_log_lock after insert on events
-                deferrable initially deferred for each row execute function bench_log_lock();
-            """
-        )
-        return self
-
-    def stop(self):
-        self._run("drop trigger if exists bench_log_lock on events; drop function if exists bench_log_lock()")
-
-
 # ------------------------------------------------------------------ one block: one server configuration
 
 
@@ -293,12 +252,10 @@ def block(rep, placement, workers, variant, database_url, board, opts, log_dir, 
             database_url,
             redis_url=f"redis://127.0.0.1:{redis_port}/0",
             cpu=server_cpu,
-            env={"LOCK_TIMING_DIR": str(timing_dir), "LOCK_VARIANT": variant},
+            env={"LOCK_TIMING_DIR": str(timing_dir)},
             extra_args=[*WORKERS[workers][1], "-c", str(LOCK_TIMING)],
         )
         things.append(server)
-        if variant == "commit":
-            things.append(CommitLockTrigger(database_url).install())
         server.start()
         check_list(server.url, board)
         for mode in modes:
@@ -358,15 +315,7 @@ def block(rep, placement, workers, variant, database_url, board, opts, log_dir, 
                 f"server CPU {result['server_cpu_pct']:.0f} %, other {data['other_cpu_pct']:.0f} %"
             )
     finally:
-        for thing in reversed(things):
-            with contextlib.suppress(Exception):
-                if isinstance(thing, common.Proc | CommitLockTrigger):
-                    thing.stop()
-                else:
-                    pids = thing.pids()
-                    thing.close()
-                    for pid in pids:
-                        common.stop_pid(pid)
+        common.stop_all(things)
     return results
 
 
@@ -573,11 +522,10 @@ def main(argv=None):
     parser.add_argument("--warmup", type=float, default=4.0, help="discarded seconds before each")
     parser.add_argument("--modes", default=",".join(MODES), help="spread, distinct")
     parser.add_argument("--placements", default=",".join(PLACEMENTS), help="pinned, unpinned")
-    parser.add_argument("--no-design", action="store_true", help="leave out the lock what-ifs")
     parser.add_argument("--lock-wait", type=int, default=3600)
     opts = parser.parse_args(argv)
     if opts.quick:
-        opts.reps, opts.duration, opts.warmup, opts.modes, opts.no_design = 1, 5.0, 2.0, "spread", True
+        opts.reps, opts.duration, opts.warmup, opts.modes = 1, 5.0, 2.0, "spread"
     modes = [m for m in opts.modes.split(",") if m]
     placements = [p for p in opts.placements.split(",") if p]
     if set(modes) - set(MODES) or set(placements) - set(PLACEMENTS):
@@ -602,18 +550,13 @@ def main(argv=None):
     blocks, path = [], None
     workers = ["1", "2", "2rp"]
     configs = [(p, w, "app") for p in placements for w in workers]
-    if not opts.no_design:
-        configs += [("unpinned", w, v) for v in ("commit", "none") for w in ("1", "2rp")]
     with common.seeded_database(log_dir) as (database_url, board):
         meta["queries_per_request"] = count_queries(database_url, board)
         log(f"SQL statements per request: {meta['queries_per_request']}")
         for rep in range(1, opts.reps + 1):
             for placement, w, variant in configs if rep % 2 else reversed(configs):
-                block_modes = modes if variant == "app" else ["spread"]
                 with common.bench_lock(opts.lock_wait):
-                    results = block(
-                        rep, placement, w, variant, database_url, board, opts, log_dir, block_modes
-                    )
+                    results = block(rep, placement, w, variant, database_url, board, opts, log_dir, modes)
                 blocks.append(
                     {"placement": placement, "workers": w, "variant": variant, "rep": rep, "results": results}
                 )
