@@ -58,34 +58,51 @@ def find(model, object_id, lock=False, user_id=None):
     """
     if not fits_int32(object_id):
         return None, None
-    user_id = _user_id(user_id)
-    if lock:
-        # Lock the row on its own first. A locking SELECT that had to wait re-reads the
-        # locked row but not the rows joined to it (eager-loaded relationships, such as
-        # a task's assigned user), which could then be stale; read them once locked.
-        role = db.session.scalar(
-            sa.select(Membership.role)
-            .select_from(model)
-            .join(Membership, _membership_join(model, user_id))
-            .where(model.id == object_id)
-            .with_for_update(of=model)
-        )
-        if role is None:
-            return None, None
-        statement = sa.select(model).where(model.id == object_id)
-        if model is Project:
-            statement = statement.options(sa.orm.with_expression(Project.role, sa.literal(role)))
-        obj = db.session.scalar(statement.execution_options(populate_existing=True))
-        return obj, Role(role)
     statement = (
         sa.select(model, Membership.role)
-        .join(Membership, _membership_join(model, user_id))
+        .join(Membership, _membership_join(model, _user_id(user_id)))
         .where(model.id == object_id)
     )
     if model is Project:
-        statement = statement.options(sa.orm.with_expression(Project.role, Membership.role))
+        # Its own subquery rather than the joined column: a refresh of the project after a
+        # commit runs this expression again, without the join.
+        own_role = (
+            sa.select(Membership.role)
+            .where(Membership.project_id == Project.id, Membership.user_id == _user_id(user_id))
+            .correlate(Project)
+            .scalar_subquery()
+        )
+        statement = statement.options(sa.orm.with_expression(Project.role, own_role))
+    if lock:
+        statement = statement.with_for_update(of=model).execution_options(populate_existing=True)
     row = db.session.execute(statement).first()
-    return (row[0], Role(row[1])) if row is not None else (None, None)
+    if row is None:
+        return None, None
+    obj, role = row
+    if lock and not _references_current(obj):
+        # The locking read waited for another writer, and PostgreSQL re-checked the join
+        # with that writer's version of the row but the old rows joined to it: a reference
+        # the writer changed came back empty. Now that the row is locked, read it again.
+        obj = db.session.scalar(
+            sa.select(model).where(model.id == object_id).execution_options(populate_existing=True)
+        )
+    return obj, Role(role)
+
+
+def _references_current(obj):
+    """Whether each reference loaded with ``obj`` (its eager, many-to-one relationships)
+    is the object its foreign key names."""
+    mapper = sa.inspect(obj).mapper
+    for relationship in mapper.relationships:
+        if relationship.lazy != "joined" or relationship.direction is not sa.orm.MANYTOONE:
+            continue
+        related = getattr(obj, relationship.key)
+        for local, remote in relationship.local_remote_pairs:
+            named = getattr(obj, mapper.get_property_by_column(local).key)
+            loaded = None if related is None else getattr(related, remote.key)
+            if named != loaded:
+                return False
+    return True
 
 
 def get_or_404(model, object_id, lock=False, user_id=None):

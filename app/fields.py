@@ -100,20 +100,28 @@ class Links(fields.Function):
     whose attribute is None (a task without a sprint) is null."""
 
     def __init__(self, spec):
-        super().__init__(serialize=lambda obj: _links(obj, spec))
+        targets = [
+            (
+                name,
+                endpoint,
+                [(argument, attributes.split(".")) for argument, attributes in arguments.items()],
+            )
+            for name, (endpoint, arguments) in spec.items()
+        ]
+        super().__init__(serialize=lambda obj: _links(obj, targets))
         self.dump_only = True
 
 
-def _links(obj, spec):
+def _links(obj, targets):
     start = links.prefix()
-    return {name: _link(obj, start, *target) for name, target in spec.items()}
+    return {name: _link(obj, start, endpoint, arguments) for name, endpoint, arguments in targets}
 
 
 def _link(obj, start, endpoint, arguments):
     values = {}
-    for argument, attributes in arguments.items():
+    for argument, attributes in arguments:
         value = obj
-        for name in attributes.split("."):
+        for name in attributes:
             value = getattr(value, name, None)
         if value is None:
             return None

@@ -14,6 +14,7 @@ through the map each time.
 """
 
 import contextvars
+import functools
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -34,14 +35,18 @@ def link(endpoint, **values):
 def prefix():
     """What comes before a link's path: from ``PUBLIC_URL``, else the request's, else nothing
     (the same for every link of a body)."""
-    app = current_app._get_current_object()
-    base = app.config.get("PUBLIC_URL")
+    base = current_app.config.get("PUBLIC_URL")
     if base:
-        parts = urlsplit(base)
-        return f"{parts.scheme or 'http'}://{parts.netloc}{parts.path.rstrip('/')}"
+        return _public_prefix(base)
     if has_request_context() and not _building_for_log.get():
         return request.host_url.rstrip("/") + request.script_root
     return ""
+
+
+@functools.lru_cache(maxsize=8)
+def _public_prefix(base):
+    parts = urlsplit(base)
+    return f"{parts.scheme or 'http'}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def path(endpoint, values):

@@ -76,6 +76,24 @@ def _empty_tables():
 
 
 @pytest.fixture
+def postgres_app():
+    """An app on a PostgreSQL database of its own, whichever database the rest of the suite
+    uses: for what only PostgreSQL does (row locks, numbering the log at commit)."""
+    services.require_postgres()
+    url = services.create_postgres_database()
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
+    try:
+        with app.app_context():
+            db.create_all()
+        yield app
+    finally:
+        app.extensions["realtime"].stop()
+        with app.app_context():
+            db.engine.dispose()
+        services.drop_postgres_database(url)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -187,6 +187,17 @@ TASK_FIELDS = "completed, due, name, order, started"
         ("/api/tasks?sprint=one", {"sprint": ["Enter a whole number."]}),
         ("/api/tasks?sprint=1.5", {"sprint": ["Enter a whole number."]}),
         ("/api/tasks?sprint=999", {"sprint": ["Sprint 999 does not exist."]}),
+        # An unknown object is named beside other bad parameters, and before an empty page.
+        (
+            "/api/tasks?sprint=999&project=998&status=9",
+            {
+                "sprint": ["Sprint 999 does not exist."],
+                "project": ["Project 998 does not exist."],
+                "status": ["Must be between 1 and 4."],
+            },
+        ),
+        ("/api/tasks?sprint=999&page=2", {"sprint": ["Sprint 999 does not exist."]}),
+        ("/api/sprints?project=997&page=3", {"project": ["Project 997 does not exist."]}),
         ("/api/tasks?sprint=99999999999", {"sprint": ["Must be between -2147483648 and 2147483647."]}),
         ("/api/tasks?status=0", {"status": ["Must be between 1 and 4."]}),
         ("/api/tasks?status=5", {"status": ["Must be between 1 and 4."]}),

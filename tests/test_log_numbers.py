@@ -6,30 +6,11 @@ These run on a PostgreSQL database of their own whichever database the rest of t
 suite uses: SQLite has one writer at a time and needs no numbering at commit.
 """
 
-import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app import create_app, db
+from app import db
 from app.models import Event, Project, Task
-from config import TestingConfig
-from tests.support import services
-
-
-@pytest.fixture
-def postgres_app():
-    services.require_postgres()
-    url = services.create_postgres_database()
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
-    try:
-        with app.app_context():
-            db.create_all()
-        yield app
-    finally:
-        app.extensions["realtime"].stop()
-        with app.app_context():
-            db.engine.dispose()
-        services.drop_postgres_database(url)
 
 
 def make_tasks(app, *names):

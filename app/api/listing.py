@@ -74,17 +74,23 @@ class Choice(WholeNumber):
 
 
 class Reference(WholeNumber):
-    """The id of a ``model`` object the caller can see; any other is the same 400."""
+    """The id of a ``model`` object the caller can see; any other is the same 400.
+
+    Whether it exists is asked only when the answer could depend on it: when the page
+    comes out empty, or another parameter is already refused. A page with rows in it
+    proves the object: every row refers to it, and a row the caller can see refers
+    only to objects of the same project, which the caller can see too.
+    """
 
     def __init__(self, description, model, **kwargs):
         super().__init__(description, **kwargs)
         self.model = model
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        object_id = super()._deserialize(value, attr, data, **kwargs)
+    def missing(self, object_id):
+        """The error for an object the caller cannot see, or None when they can."""
         if access.find(self.model, object_id)[0] is None:
-            self.fail(f"{self.model.__name__} {object_id} does not exist.")
-        return object_id
+            return f"{self.model.__name__} {object_id} does not exist."
+        return None
 
 
 class Text(Arg):
@@ -212,12 +218,37 @@ class ListArgs(Schema):
 page_only = ListArgs()
 
 
+class Args(dict):
+    """Parsed list parameters, and the ``Reference`` ones among them, not yet checked."""
+
+    def __init__(self, values, args_schema):
+        super().__init__(values)
+        self.references = {
+            name: (field, self[name])
+            for name, field in args_schema.fields.items()
+            if isinstance(field, Reference) and self.get(name) is not None
+        }
+
+    def reference_errors(self):
+        """``{name: [message]}`` for each reference to an object the caller cannot see."""
+        errors = {}
+        for name, (field, object_id) in self.references.items():
+            message = field.missing(object_id)
+            if message is not None:
+                errors[name] = [message]
+        return errors
+
+
 def parse(args_schema):
     """The request's list parameters, or a 400 naming each bad one."""
     try:
-        return args_schema.load(request.args)
+        values, errors = args_schema.load(request.args), {}
     except ValidationError as error:
-        raise ApiError(400, QUERY_INVALID, errors=error.messages) from None
+        values, errors = error.valid_data or {}, error.messages
+    args = Args(values, args_schema)
+    if errors:
+        raise ApiError(400, QUERY_INVALID, errors={**errors, **args.reference_errors()})
+    return args
 
 
 def run(statement, args_schema, dump_schema, tiebreak=None):
@@ -241,14 +272,22 @@ def page(statement, dump_schema, args):
     """Run ``statement`` one page at a time and answer in the list shape."""
     number = args.get("page") or 1
     size = min(args.get("page_size") or current_app.config["PAGE_SIZE"], current_app.config["MAX_PAGE_SIZE"])
-    pagination = db.paginate(statement, page=number, per_page=size, error_out=False, count=True)
-    if number > 1 and not pagination.items:
-        raise ApiError(404, "Invalid page: there are not that many pages.")
+    # One statement: the page, each row carrying the count of all of them.
+    rows = db.session.execute(
+        statement.add_columns(sa.func.count().over()).limit(size).offset((number - 1) * size)
+    ).all()
+    if not rows:
+        errors = args.reference_errors()
+        if errors:
+            raise ApiError(400, QUERY_INVALID, errors=errors)
+        if number > 1:
+            raise ApiError(404, "Invalid page: there are not that many pages.")
+    total = rows[0][1] if rows else 0
     return {
-        "count": pagination.total,
-        "next": _page_url(number + 1) if pagination.has_next else None,
+        "count": total,
+        "next": _page_url(number + 1) if number * size < total else None,
         "previous": _page_url(number - 1) if number > 1 else None,
-        "results": dump_schema.dump(pagination.items, many=True),
+        "results": dump_schema.dump([row[0] for row in rows], many=True),
     }
 
 
