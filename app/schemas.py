@@ -1,5 +1,7 @@
 """Marshmallow schemas: the REST representation of each model, and its validation."""
 
+import contextvars
+import functools
 from datetime import date
 
 import sqlalchemy as sa
@@ -8,6 +10,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    missing,
     post_load,
     pre_load,
     validate,
@@ -41,7 +44,60 @@ NON_FIELD_ERRORS = "non_field_errors"
 COMMENT_LENGTH = 10_000
 
 
-class ModelSchema(Schema):
+class ObjectSchema(Schema):
+    """A schema that dumps objects (never mappings) with a plan made once per schema: each
+    field's value is read with ``getattr`` and handed straight to the field's own
+    formatting, which is what marshmallow does for an object, without its per-field layers
+    (a page of 25 tasks is 350 field values). A field that reads its value some other
+    way, or a dotted attribute, goes through marshmallow's ``serialize`` as usual."""
+
+    def _serialize(self, obj, *, many=False):
+        if many and obj is not None:
+            return [self._serialize(item) for item in obj]
+        result = self.dict_class()
+        for key, name, attribute, field in self._dump_plan():
+            if attribute is None:
+                value = field.serialize(name, obj, accessor=self.get_attribute)
+            else:
+                value = getattr(obj, attribute, missing)
+                if value is missing:
+                    value = field.serialize(name, obj, accessor=self.get_attribute)
+                else:
+                    value = field._serialize(value, name, obj)
+            if value is not missing:
+                result[key] = value
+        return result
+
+    def _dump_plan(self):
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self.__dict__["_plan"] = [
+                (
+                    field.data_key if field.data_key is not None else name,
+                    name,
+                    _plain_attribute(self, name, field),
+                    field,
+                )
+                for name, field in self.dump_fields.items()
+            ]
+        return plan
+
+
+def _plain_attribute(schema, name, field):
+    """The attribute a field reads with marshmallow's own ``getattr``, or None when it reads
+    its value another way (a method or function field, a dotted or custom access)."""
+    attribute = field.attribute or name
+    if (
+        not field._CHECK_ATTRIBUTE
+        or type(field).get_value is not fields.Field.get_value
+        or type(schema).get_attribute is not Schema.get_attribute
+        or "." in attribute
+    ):
+        return None
+    return attribute
+
+
+class ModelSchema(ObjectSchema):
     """Base for the model schemas.
 
     ``instance`` is the object being updated (None on create); read-only fields
@@ -53,9 +109,9 @@ class ModelSchema(Schema):
         unknown = RAISE
         ordered = True
 
-    def __init__(self, *args, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance = instance
+    @property
+    def instance(self):
+        return _updating.get()
 
     @pre_load
     def drop_read_only_fields(self, data, **kwargs):
@@ -337,7 +393,7 @@ class CommentSchema(ModelSchema):
             raise ValidationError("This field may not be blank.", "body")
 
 
-class MemberSchema(Schema):
+class MemberSchema(ObjectSchema):
     """A membership as the API shows it: the user and their role in the project."""
 
     class Meta:
@@ -373,6 +429,20 @@ role_request_schema = RoleRequestSchema()
 token_request_schema = TokenRequestSchema()
 
 
+# The object a load validates an update of. A schema holds no other state of its own
+# during a load, so one instance of each serves every request, each with its own object.
+_updating = contextvars.ContextVar("updating", default=None)
+
+
+@functools.cache
+def _loader(schema_class, partial):
+    return schema_class(partial=partial)
+
+
 def load(schema_class, data, instance=None, partial=False):
     """Validate ``data`` for a new object or an update of ``instance``."""
-    return schema_class(instance=instance, partial=partial).load(data)
+    token = _updating.set(instance)
+    try:
+        return _loader(schema_class, partial).load(data)
+    finally:
+        _updating.reset(token)

@@ -79,6 +79,9 @@ def throttle_password_attempts(blueprint):
         "error_message": TOO_MANY_FAILURES,
         "exempt_when": _presents_no_password,
     }
+    # These are the app's only limits, so a request that presents no password skips the
+    # limiter altogether, before it looks up the limits of the route.
+    limiter.request_filter(_presents_no_password)
     for scope, setting, key_func in (
         (USERNAME_SCOPE, "LOGIN_FAILURES_PER_USERNAME", _presented_username),
         (ADDRESS_SCOPE, "LOGIN_FAILURES_PER_ADDRESS", get_remote_address),
