@@ -12,9 +12,28 @@ def init_app(app, db, migrate):
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     with app.app_context():
         _configure_sqlite(db.engine)
-    for hook in (bump_versions, tasks_take_their_sprints_project):
+    for hook in (refuse_writes_while_reading, bump_versions, tasks_take_their_sprints_project):
         if not sa.event.contains(so.Session, "before_flush", hook):
             sa.event.listen(so.Session, "before_flush", hook)
+
+
+def read_without_a_transaction(db):
+    """Run the rest of this request's statements outside a transaction, on PostgreSQL.
+
+    For a request that only reads. PostgreSQL's READ COMMITTED gives each statement a
+    snapshot of its own inside a transaction too, so the answer is the same; what goes
+    is the transaction's BEGIN and ROLLBACK, two of a GET's five round trips. (SQLite
+    reads a whole transaction from one snapshot, so it keeps its transactions.) A write
+    is refused: it could not be rolled back.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        db.session.info["reading"] = True
+
+
+def refuse_writes_while_reading(session, flush_context, instances):
+    if session.info.get("reading") and (session.new or session.deleted or session.dirty):
+        raise RuntimeError("A request that only reads tried to write.")
 
 
 def tasks_take_their_sprints_project(session, flush_context, instances):

@@ -1,8 +1,9 @@
 """The REST API: one flask-restx namespace per resource, under ``/api``."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_restx import Api
 
+from app import database, db
 from app.api import comments, projects, sprints, tasks, tokens, users
 from app.api.docs import ERROR
 from app.errors import handle_unexpected
@@ -10,6 +11,12 @@ from app.links import link
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 tokens.throttle_password_attempts(bp)
+
+
+@bp.before_request
+def reads_need_no_transaction():
+    if request.method in ("GET", "HEAD"):
+        database.read_without_a_transaction(db)
 
 
 class JsonErrorApi(Api):
