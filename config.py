@@ -42,7 +42,8 @@ def database_url(value):
 class Config:
     # None means "an SQLite file in the instance folder" (filled in by create_app).
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A pooled database connection unused for longer than this is checked before use.
+    DATABASE_PING_AFTER_IDLE = float(os.environ.get("DATABASE_PING_AFTER_IDLE") or 1.0)
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Names of this deployment's Redis channels and keys start with this, so that
     # several boards (or test runs) can share one Redis.

@@ -1,6 +1,8 @@
 """The database: Flask-SQLAlchemy and Flask-Migrate on an app, SQLite made to behave,
 and the row versions that ETags are built from."""
 
+import time
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -12,6 +14,7 @@ def init_app(app, db, migrate):
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     with app.app_context():
         _configure_sqlite(db.engine)
+        _ping_after_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])
     for hook in (refuse_writes_while_reading, bump_versions, tasks_take_their_sprints_project):
         if not sa.event.contains(so.Session, "before_flush", hook):
             sa.event.listen(so.Session, "before_flush", hook)
@@ -27,7 +30,10 @@ def read_without_a_transaction(db):
     is refused: it could not be rolled back.
     """
     if db.engine.dialect.name == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        # psycopg2's own switch: SQLAlchemy's AUTOCOMMIT isolation level would cost a
+        # SET statement on the way in and another on the way out. The pool switches it
+        # back when the connection returns (``_ping_after_idle``).
+        db.session.connection().connection.dbapi_connection.autocommit = True
         db.session.info["reading"] = True
 
 
@@ -52,6 +58,36 @@ def bump_versions(session, flush_context, instances):
     for obj in session.dirty:
         if isinstance(obj, Versioned) and session.is_modified(obj, include_collections=False):
             obj.version = (obj.version or 0) + 1
+
+
+def _ping_after_idle(engine, idle_seconds):
+    """Before a pooled connection is handed out, ask the server whether it is still there,
+    if it sat unused for longer than ``idle_seconds``: a restarted server or a dropped
+    idle connection then costs a reconnect, not a failed request. A connection in steady
+    use is not asked (that would be a round trip more on every request); if the server
+    goes away under load, the first statement that finds a connection dead makes the
+    pool replace them all.
+    """
+    if engine.dialect.name == "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "checkin")
+    def returned(dbapi_connection, connection_record):
+        connection_record.info["returned"] = time.monotonic()
+        if dbapi_connection is not None and not dbapi_connection.closed:
+            dbapi_connection.autocommit = False  # a request that only read may have set it
+
+    @sa.event.listens_for(engine, "checkout")
+    def ping(dbapi_connection, connection_record, connection_proxy):
+        returned = connection_record.info.get("returned")
+        if returned is None or time.monotonic() - returned <= idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise sa.exc.DisconnectionError(str(error)) from error
+            raise
 
 
 def _configure_sqlite(engine):

@@ -76,21 +76,37 @@ def _empty_tables():
 
 
 @pytest.fixture
-def postgres_app():
-    """An app on a PostgreSQL database of its own, whichever database the rest of the suite
-    uses: for what only PostgreSQL does (row locks, numbering the log at commit)."""
+def postgres_url():
+    """A PostgreSQL database of its own, whichever database the rest of the suite uses:
+    for what only PostgreSQL does (row locks, numbering the log at commit)."""
     services.require_postgres()
     url = services.create_postgres_database()
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
-    try:
+    yield url
+    services.drop_postgres_database(url)
+
+
+@pytest.fixture
+def make_postgres_app(postgres_url):
+    """``make_postgres_app(**settings)`` → an app on that database, its tables made."""
+    apps = []
+
+    def make(**settings):
+        app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=postgres_url, **settings)
+        apps.append(app)
         with app.app_context():
             db.create_all()
-        yield app
-    finally:
+        return app
+
+    yield make
+    for app in apps:
         app.extensions["realtime"].stop()
         with app.app_context():
             db.engine.dispose()
-        services.drop_postgres_database(url)
+
+
+@pytest.fixture
+def postgres_app(make_postgres_app):
+    return make_postgres_app()
 
 
 @pytest.fixture
