@@ -10,6 +10,8 @@ The user is the request's authenticated user unless a ``user_id`` is given
 (socket handlers pass their own).
 """
 
+import functools
+
 import sqlalchemy as sa
 from flask import g
 
@@ -92,17 +94,29 @@ def find(model, object_id, lock=False, user_id=None):
 def _references_current(obj):
     """Whether each reference loaded with ``obj`` (its eager, many-to-one relationships)
     is the object its foreign key names."""
-    mapper = sa.inspect(obj).mapper
-    for relationship in mapper.relationships:
-        if relationship.lazy != "joined" or relationship.direction is not sa.orm.MANYTOONE:
-            continue
-        related = getattr(obj, relationship.key)
-        for local, remote in relationship.local_remote_pairs:
-            named = getattr(obj, mapper.get_property_by_column(local).key)
-            loaded = None if related is None else getattr(related, remote.key)
-            if named != loaded:
+    for reference, pairs in _joined_references(sa.inspect(obj).mapper):
+        related = getattr(obj, reference)
+        for foreign_key, key in pairs:
+            if getattr(obj, foreign_key) != (None if related is None else getattr(related, key)):
                 return False
     return True
+
+
+@functools.cache
+def _joined_references(mapper):
+    """``[(relationship, [(foreign key attribute, related key attribute)])]`` of the
+    model's many-to-one relationships that load with it (``lazy="joined"``)."""
+    return [
+        (
+            relationship.key,
+            [
+                (mapper.get_property_by_column(local).key, remote.key)
+                for local, remote in relationship.local_remote_pairs
+            ],
+        )
+        for relationship in mapper.relationships
+        if relationship.lazy == "joined" and relationship.direction is sa.orm.MANYTOONE
+    ]
 
 
 def get_or_404(model, object_id, lock=False, user_id=None):

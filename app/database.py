@@ -15,6 +15,7 @@ def init_app(app, db, migrate):
     with app.app_context():
         _configure_sqlite(db.engine)
         _ping_after_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])
+        _transactions_back_on_return(db.engine)
     for hook in (refuse_writes_while_reading, bump_versions, tasks_take_their_sprints_project):
         if not sa.event.contains(so.Session, "before_flush", hook):
             sa.event.listen(so.Session, "before_flush", hook)
@@ -32,7 +33,7 @@ def read_without_a_transaction(db):
     if db.engine.dialect.name == "postgresql":
         # psycopg2's own switch: SQLAlchemy's AUTOCOMMIT isolation level would cost a
         # SET statement on the way in and another on the way out. The pool switches it
-        # back when the connection returns (``_ping_after_idle``).
+        # back when the connection returns (``_transactions_back_on_return``).
         db.session.connection().connection.dbapi_connection.autocommit = True
         db.session.info["reading"] = True
 
@@ -74,8 +75,6 @@ def _ping_after_idle(engine, idle_seconds):
     @sa.event.listens_for(engine, "checkin")
     def returned(dbapi_connection, connection_record):
         connection_record.info["returned"] = time.monotonic()
-        if dbapi_connection is not None and not dbapi_connection.closed:
-            dbapi_connection.autocommit = False  # a request that only read may have set it
 
     @sa.event.listens_for(engine, "checkout")
     def ping(dbapi_connection, connection_record, connection_proxy):
@@ -88,6 +87,18 @@ def _ping_after_idle(engine, idle_seconds):
             if engine.dialect.is_disconnect(error, dbapi_connection, None):
                 raise sa.exc.DisconnectionError(str(error)) from error
             raise
+
+
+def _transactions_back_on_return(engine):
+    """A connection that served a request that only read goes back to the pool with its
+    transactions on again (``read_without_a_transaction``)."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @sa.event.listens_for(engine, "checkin")
+    def transactions_on(dbapi_connection, connection_record):
+        if dbapi_connection is not None and not dbapi_connection.closed:
+            dbapi_connection.autocommit = False
 
 
 def _configure_sqlite(engine):

@@ -51,36 +51,31 @@ class ObjectSchema(Schema):
     (a page of 25 tasks is 350 field values). A field that reads its value some other
     way, or a dotted attribute, goes through marshmallow's ``serialize`` as usual."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plan = [
+            (
+                field.data_key if field.data_key is not None else name,
+                name,
+                _plain_attribute(self, name, field),
+                field,
+            )
+            for name, field in self.dump_fields.items()
+        ]
+
     def _serialize(self, obj, *, many=False):
         if many and obj is not None:
             return [self._serialize(item) for item in obj]
         result = self.dict_class()
-        for key, name, attribute, field in self._dump_plan():
-            if attribute is None:
+        for key, name, attribute, field in self._plan:
+            value = missing if attribute is None else getattr(obj, attribute, missing)
+            if value is missing:
                 value = field.serialize(name, obj, accessor=self.get_attribute)
             else:
-                value = getattr(obj, attribute, missing)
-                if value is missing:
-                    value = field.serialize(name, obj, accessor=self.get_attribute)
-                else:
-                    value = field._serialize(value, name, obj)
+                value = field._serialize(value, name, obj)
             if value is not missing:
                 result[key] = value
         return result
-
-    def _dump_plan(self):
-        plan = self.__dict__.get("_plan")
-        if plan is None:
-            plan = self.__dict__["_plan"] = [
-                (
-                    field.data_key if field.data_key is not None else name,
-                    name,
-                    _plain_attribute(self, name, field),
-                    field,
-                )
-                for name, field in self.dump_fields.items()
-            ]
-        return plan
 
 
 def _plain_attribute(schema, name, field):

@@ -9,6 +9,7 @@ switched off (``gc.disable()`` in place of the tuning) the worker grew by 14 % o
 the second test's 800 rounds, against 0.4 % tuned.
 """
 
+import contextlib
 import json
 
 import pytest
@@ -41,6 +42,19 @@ def log_copies(engine, seq, first, last):
         connection.execute(events.insert().from_select([*copied, events.c.body], copies))
 
 
+@contextlib.contextmanager
+def counted_task():
+    """A server on a database of its own, ann signed in, and one task on a sprint:
+    ``(database_url, server, api, sprint, task)``."""
+    with (
+        migrated_postgres_database([NewUser("ann", PASSWORD)]) as database_url,
+        GunicornServer(database_url=database_url) as server,
+    ):
+        api = RestClient.signed_in(server.url, "ann", PASSWORD)
+        sprint = api.sprint("Memory")["id"]
+        yield database_url, server, api, sprint, api.task("Counted", sprint, order=0)["id"]
+
+
 def assert_stayed_flat(before_kb, after_kb):
     """The worker's RSS grew by at most 5 % from ``before_kb`` to ``after_kb``."""
     assert before_kb > 0
@@ -66,16 +80,8 @@ def test_a_server_process_tunes_its_collector_unless_told_not_to(setting, tuned)
 
 @pytest.mark.server
 def test_memory_stays_flat_over_ten_thousand_changes():
-    users = [NewUser("ann", PASSWORD)]
-    with (
-        migrated_postgres_database(users) as database_url,
-        GunicornServer(database_url=database_url) as server,
-        live_clients() as connect,
-    ):
+    with counted_task() as (database_url, server, api, sprint, task), live_clients() as connect:
         engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
-        api = RestClient.signed_in(server.url, "ann", PASSWORD)
-        sprint = api.sprint("Memory")["id"]
-        task = api.task("Counted", sprint, order=0)["id"]
         watchers = [connect(server, api.token, f"watcher {n}", subscribe=sprint) for n in range(2)]
         api.patch("tasks", task, {"order": 1})
         with engine.connect() as connection:
@@ -99,14 +105,7 @@ def test_memory_stays_flat_over_ten_thousand_changes():
 
 @pytest.mark.server
 def test_memory_stays_flat_over_requests_and_reconnects():
-    users = [NewUser("ann", PASSWORD)]
-    with (
-        migrated_postgres_database(users) as database_url,
-        GunicornServer(database_url=database_url) as server,
-    ):
-        api = RestClient.signed_in(server.url, "ann", PASSWORD)
-        sprint = api.sprint("Memory")["id"]
-        task = api.task("Counted", sprint, order=0)["id"]
+    with counted_task() as (_, server, api, sprint, task):
 
         def rounds(first, last):
             for number in range(first, last):
