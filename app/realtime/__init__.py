@@ -7,7 +7,7 @@ holds this process's state.
 import logging
 
 from app.models import utcnow
-from app.realtime import changelog, packets, sessions
+from app.realtime import changelog, packets, sessions, websockets
 from app.realtime.feed import LogFeed
 from app.realtime.presence import make_presence
 from app.realtime.wakeups import Wakeups
@@ -100,6 +100,7 @@ def init_app(app, socketio):
     app.extensions["realtime"] = Realtime(app, socketio)
     socketio.on_namespace(BoardNamespace("/"))
     packets.install(app, socketio)
+    websockets.SocketIOMiddleware.replace(app)
 
 
 def _socket_manager(config):

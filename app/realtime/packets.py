@@ -17,8 +17,7 @@ documented ``connect``/``message``/``disconnect`` handlers, wrapped):
 Both these deadlines and Engine.IO's heartbeat pings run on one ``DelayLine``
 each (``timers.py``) for all connections, instead of a sleeping task per
 connection per timer: Engine.IO's ``Socket.schedule_ping`` starts such a task
-for every ping, and an idle socket then held three tasks instead of its reader
-and its writer.
+for every ping. (What else an open socket keeps: ``websockets.py``.)
 
 Messages run in the connection's reader (python-socketio turns Engine.IO's own
 async handlers off), so a refused message costs nothing more and a closed
@@ -31,6 +30,7 @@ import time
 
 from engineio import packet
 
+from app.realtime import websockets
 from app.realtime.limits import MESSAGE_BUDGET, RateLimit
 from app.realtime.timers import DelayLine
 
@@ -54,6 +54,7 @@ class PacketGuard:
     def on_connect(self, eio_sid, environ):
         accepted = self._handlers["connect"](eio_sid, environ)
         if accepted is not False:
+            websockets.Socket.adopt(self.eio.sockets[eio_sid])
             # Engine.IO calls this once the connection is accepted, and again on each pong.
             # (By id: a reference to the socket itself would make a cycle.)
             self.eio.sockets[eio_sid].schedule_ping = functools.partial(self._schedule_ping, eio_sid)
