@@ -60,24 +60,8 @@ def find(model, object_id, lock=False, user_id=None):
     """
     if not fits_int32(object_id):
         return None, None
-    statement = (
-        sa.select(model, Membership.role)
-        .join(Membership, _membership_join(model, _user_id(user_id)))
-        .where(model.id == object_id)
-    )
-    if model is Project:
-        # Its own subquery rather than the joined column: a refresh of the project after a
-        # commit runs this expression again, without the join.
-        own_role = (
-            sa.select(Membership.role)
-            .where(Membership.project_id == Project.id, Membership.user_id == _user_id(user_id))
-            .correlate(Project)
-            .scalar_subquery()
-        )
-        statement = statement.options(sa.orm.with_expression(Project.role, own_role))
-    if lock:
-        statement = statement.with_for_update(of=model).execution_options(populate_existing=True)
-    row = db.session.execute(statement).first()
+    statement, parameters = _find_statement(model, lock, _user_id(user_id))
+    row = db.session.execute(statement, {**parameters, "object_id": object_id}).first()
     if row is None:
         return None, None
     obj, role = row
@@ -89,6 +73,43 @@ def find(model, object_id, lock=False, user_id=None):
             sa.select(model).where(model.id == object_id).execution_options(populate_existing=True)
         )
     return obj, Role(role)
+
+
+def _find_statement(model, lock, user_id):
+    """``find``'s statement, and its parameters but the object's id."""
+    if model is Project:
+        return _find_select(model, lock, user_id), {}
+    return _find_select_once(model, lock), {"user_id": user_id}
+
+
+@functools.cache
+def _find_select_once(model, lock):
+    """``find``'s statement for a model other than Project, made once per model and lock: a
+    statement object used again keeps its cache key, which SQLAlchemy would otherwise work
+    out anew each time. (A project's takes the user's id as it is: a refresh after a
+    commit runs the project's role expression again, with no parameters given.)"""
+    return _find_select(model, lock, sa.bindparam("user_id"))
+
+
+def _find_select(model, lock, user_id):
+    statement = (
+        sa.select(model, Membership.role)
+        .join(Membership, _membership_join(model, user_id))
+        .where(model.id == sa.bindparam("object_id"))
+    )
+    if model is Project:
+        # Its own subquery rather than the joined column: a refresh of the project after a
+        # commit runs this expression again, without the join.
+        own_role = (
+            sa.select(Membership.role)
+            .where(Membership.project_id == Project.id, Membership.user_id == user_id)
+            .correlate(Project)
+            .scalar_subquery()
+        )
+        statement = statement.options(sa.orm.with_expression(Project.role, own_role))
+    if lock:
+        statement = statement.with_for_update(of=model).execution_options(populate_existing=True)
+    return statement
 
 
 def _references_current(obj):

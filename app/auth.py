@@ -108,14 +108,18 @@ def password_rejected():
     return g.get("password_rejected", False)
 
 
+# Made once: a statement object used again keeps its cache key (every request runs this one).
+_TOKEN_BY_DIGEST = (
+    sa.select(Token).options(so.joinedload(Token.user)).where(Token.digest == sa.bindparam("digest"))
+)
+
+
 def token_for(value):
     """The live API token with this value (its user loaded), or None. Tokens are ASCII; anything
     else (a socket's auth may carry any JSON string, lone surrogates included) is no token."""
     if not value or not value.isascii():
         return None
-    token = db.session.scalar(
-        sa.select(Token).options(so.joinedload(Token.user)).where(Token.digest == Token.hash(value))
-    )
+    token = db.session.scalar(_TOKEN_BY_DIGEST, {"digest": Token.hash(value)})
     if token is None or not token.is_valid():
         return None
     return token

@@ -172,6 +172,9 @@ def _collect(session):
     return rows
 
 
+_LOG_INSERT = sa.insert(Event)  # made once: a statement used again keeps its cache key
+
+
 def _write_log(session, flush_context):
     rows = _collect(session)
     if not rows:
@@ -180,7 +183,7 @@ def _write_log(session, flush_context):
     # On PostgreSQL the rows are numbered at commit, in commit order (app/log_numbers.py).
     defaults = dict.fromkeys(("project", "subject", "board", "previous_board", "task", "label", "details"))
     defaults["all_boards"] = False
-    connection.execute(sa.insert(Event), [{**defaults, **row} for row in rows])
+    connection.execute(_LOG_INSERT, [{**defaults, **row} for row in rows])
     session.info["log_written"] = True
 
 
