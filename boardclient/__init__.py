@@ -15,10 +15,12 @@ board (a change that comes in before the subscribe is answered does not count).
 """
 
 import logging
+import queue
 import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
 
+import engineio
 import requests
 import socketio
 
@@ -40,6 +42,46 @@ def paths_only(value):
     return value
 
 
+class _InOrderEngineIOClient(engineio.Client):
+    """Hands messages to Socket.IO one at a time, in arrival order, on one thread.
+
+    The stock client starts a thread per message, which can reorder what the
+    handlers see. The server sends a board's changes in ``seq`` order, and a
+    client that handled a later change first would move ``last_seq`` past one
+    not yet applied: a reconnect at that moment would resume after it.
+    """
+
+    _STOP = object()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._inbox = queue.Queue()
+        self._dispatcher = None
+
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message" and kwargs.get("run_async"):
+            if self._dispatcher is None:
+                self._dispatcher = threading.Thread(target=self._dispatch, daemon=True)
+                self._dispatcher.start()
+            self._inbox.put(args)
+            return None
+        return super()._trigger_event(event, *args, **kwargs)
+
+    def _dispatch(self):
+        while (args := self._inbox.get()) is not self._STOP:
+            super()._trigger_event("message", *args, run_async=False)
+
+    def stop_dispatching(self):
+        self._inbox.put(self._STOP)
+
+
+class InOrderClient(socketio.Client):
+    """A python-socketio client whose handlers see messages in the order they arrived."""
+
+    def _engineio_client_class(self):
+        return _InOrderEngineIOClient
+
+
 class BoardClient:
     def __init__(self, url, token, sprint_id, transports=("websocket",), **socket_options):
         self.url = url.rstrip("/")
@@ -58,7 +100,7 @@ class BoardClient:
         self._http = requests.Session()
         self._http.headers["Authorization"] = f"Token {token}"
         options = {"reconnection_delay": 0.2, "reconnection_delay_max": 2, **socket_options}
-        self.sio = socketio.Client(**options)
+        self.sio = InOrderClient(**options)
         self.sio.on("connect", self._on_connect)
         self.sio.on("change", self._on_change)
 

@@ -10,51 +10,13 @@ consumed by looking for it::
 """
 
 import contextlib
-import queue
 import threading
 import time
 
-import engineio
-import socketio
+from boardclient import InOrderClient
 
 WAIT = 5.0  # seconds a message may take to arrive
 STEP = 0.02  # seconds between looks
-
-
-class _InOrderEngineIOClient(engineio.Client):
-    """Hands messages to Socket.IO one at a time, in arrival order, on one thread.
-
-    The stock client starts a thread per message, which can reorder what the
-    handlers see; the order the server sent things in is part of what is tested.
-    """
-
-    _STOP = object()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._inbox = queue.Queue()
-        self._dispatcher = None
-
-    def _trigger_event(self, event, *args, **kwargs):
-        if event == "message" and kwargs.get("run_async"):
-            if self._dispatcher is None:
-                self._dispatcher = threading.Thread(target=self._dispatch, daemon=True)
-                self._dispatcher.start()
-            self._inbox.put(args)
-            return None
-        return super()._trigger_event(event, *args, **kwargs)
-
-    def _dispatch(self):
-        while (args := self._inbox.get()) is not self._STOP:
-            super()._trigger_event("message", *args, run_async=False)
-
-    def stop_dispatching(self):
-        self._inbox.put(self._STOP)
-
-
-class _InOrderClient(socketio.Client):
-    def _engineio_client_class(self):
-        return _InOrderEngineIOClient
 
 
 class LiveClient:
@@ -64,7 +26,7 @@ class LiveClient:
         self.label = label
         # websocket-client adds an Origin header of its own, which an explicit one would join
         # (two values, refused as one): send exactly the one ``connect`` chooses.
-        self.sio = _InOrderClient(reconnection=False, websocket_extra_options={"suppress_origin": True})
+        self.sio = InOrderClient(reconnection=False, websocket_extra_options={"suppress_origin": True})
         self.history = []
         self.lock = threading.Lock()
         self.disconnected = threading.Event()
