@@ -23,10 +23,16 @@ from urllib.parse import urlsplit, urlunsplit
 import engineio
 import requests
 import socketio
+from requests.adapters import HTTPAdapter
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BoardClient", "paths_only"]
+__all__ = ["BoardClient", "http_session", "paths_only"]
+
+# The server closes a kept-alive connection once it has been idle for gunicorn's
+# ``--keep-alive`` (2 s by default). A request sent on it at that very moment is
+# met by a reset, unread; a connection idle for half that long is not used again.
+IDLE_CONNECTION_LIMIT = 1.0  # seconds
 
 
 def paths_only(value):
@@ -40,6 +46,36 @@ def paths_only(value):
         parts = urlsplit(value)
         return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
     return value
+
+
+class _RecentConnectionsAdapter(HTTPAdapter):
+    """Sends on a kept-alive connection only while it has been idle for less than
+    ``idle_limit`` seconds; after a longer pause, on new connections."""
+
+    def __init__(self, idle_limit):
+        super().__init__()
+        self.idle_limit = idle_limit
+        self._last_answer = None  # monotonic time the last answer came in
+
+    def send(self, request, *args, **kwargs):
+        if self._last_answer is not None and time.monotonic() - self._last_answer > self.idle_limit:
+            self.poolmanager.clear()
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            self._last_answer = time.monotonic()
+
+
+def http_session(token=None, idle_limit=IDLE_CONNECTION_LIMIT):
+    """A ``requests`` session for the server's REST API, signed in with ``token`` if given,
+    that does not send on a connection the server may be closing for idleness."""
+    session = requests.Session()
+    adapter = _RecentConnectionsAdapter(idle_limit)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    if token is not None:
+        session.headers["Authorization"] = f"Token {token}"
+    return session
 
 
 class _InOrderEngineIOClient(engineio.Client):
@@ -97,8 +133,7 @@ class BoardClient:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._live = None  # (connection, seq) of the last subscribe answered: later changes are live
-        self._http = requests.Session()
-        self._http.headers["Authorization"] = f"Token {token}"
+        self._http = http_session(token)
         options = {"reconnection_delay": 0.2, "reconnection_delay_max": 2, **socket_options}
         self.sio = InOrderClient(**options)
         self.sio.on("connect", self._on_connect)

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 
 import requests
 
+from boardclient import http_session
+
 REQUEST_TIMEOUT = 10  # seconds
 
 # Sprints made without an end date get one of their own: an end is unique per project.
@@ -58,8 +60,7 @@ class RestClient:
     def __init__(self, url, token):
         self.url = url
         self.token = token
-        self.http = requests.Session()
-        self.http.headers.update(token_header(token))
+        self.http = http_session(token)
         self.last_duration = None  # seconds the last request took
 
     @classmethod

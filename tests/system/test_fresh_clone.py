@@ -12,9 +12,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import requests
 
 from app.cli import DEMO_PASSWORD, DEMO_SPRINT_NAME
+from boardclient import http_session
 from tests.support import services
 from tests.support.servers import BIN, ROOT, free_port, stop_process_group, wait_for_health
 
@@ -84,7 +84,7 @@ def test_clone_serve_and_log_in_as_the_demo_user(tmp_path):
         assert (clone / "instance" / "scrum.sqlite3").exists(), log()
         assert f"alice / {DEMO_PASSWORD}" in log()
 
-        session = requests.Session()
+        session = http_session()
         health = session.get(url + "/healthz", timeout=10)
         assert health.json() == {"status": "ok", "db": "ok", "redis": "disabled"}
 

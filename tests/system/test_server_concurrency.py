@@ -23,6 +23,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from boardclient import http_session
 from tests.support.servers import GunicornServer, NewUser, migrated_postgres_database
 
 pytestmark = pytest.mark.server
@@ -124,7 +125,7 @@ class Client:
         self.sprints = sprints
         self.username = USERS[index % len(USERS)]
         self.rng = random.Random(SEED + index)
-        self.session = requests.Session()
+        self.session = http_session()
         self.own = {}  # task id -> the last body the server answered for my task
         self.versions = {}  # task id -> the latest version I was given
         self.requests = 0
@@ -354,7 +355,7 @@ class Client:
 
 
 def api_session(base_url):
-    session = requests.Session()
+    session = http_session()
     response = session.post(
         base_url + "/api/token", json={"username": USERS[0], "password": PASSWORD}, timeout=REQUEST_TIMEOUT
     )
