@@ -8,9 +8,9 @@ header therefore cannot reach anyone else.
 
 A page of 25 tasks holds 150 links. Building each through the URL map took a
 third of the request, so a link's path is built through it once per endpoint
-and set of arguments, with numbered placeholders, and then only filled in
-(``_path``); links with other than whole-number arguments (a username) are built
-through the map each time.
+and set of arguments, with numbered placeholders, and then only filled in;
+links with other than whole-number arguments (a username) are built through the
+map once per value and kept (``_Paths``).
 """
 
 import contextvars
@@ -52,25 +52,52 @@ def _public_prefix(base):
 def path(endpoint, values):
     """The path (and query string) of ``endpoint`` with ``values``."""
     app = current_app._get_current_object()
-    if not all(type(value) is int for value in values.values()):
-        return _paths(app).build(endpoint, values)
-    names = tuple(sorted(values))
-    templates = app.extensions.setdefault("link_templates", {})
-    template = templates.get((endpoint, names))
-    if template is None:
+    paths = app.extensions.get("link_paths")
+    if paths is None:
+        paths = app.extensions["link_paths"] = _Paths(app)
+    return paths.build(endpoint, values)
+
+
+class _Paths:
+    """One app's link paths. Through its URL map once per endpoint and set of whole-number
+    arguments, as a template with ``{0}``, ``{1}``… then only filled in; once per endpoint
+    and other values (a username), kept for the next time (up to ``KEPT``)."""
+
+    KEPT = 4096
+
+    def __init__(self, app):
+        self.adapter = app.url_map.bind("localhost")
+        self.templates = {}
+        self.kept = {}
+
+    def build(self, endpoint, values):
+        for value in values.values():
+            if type(value) is not int:
+                return self._kept(endpoint, values)
+        key = (endpoint, *values)
+        template = self.templates.get(key)
+        if template is None:
+            template = self.templates[key] = self._template(endpoint, list(values))
+        return template.format(*values.values())
+
+    def _template(self, endpoint, names):
         stand_ins = {name: _PLACEHOLDER + number for number, name in enumerate(names)}
-        template = _paths(app).build(endpoint, stand_ins)
-        templates[(endpoint, names)] = template
-    for number, name in enumerate(names):
-        template = template.replace(str(_PLACEHOLDER + number), str(values[name]))
-    return template
+        template = self.adapter.build(endpoint, stand_ins).replace("{", "{{").replace("}", "}}")
+        for number in range(len(names)):
+            template = template.replace(str(_PLACEHOLDER + number), f"{{{number}}}")
+        return template
 
-
-def _paths(app):
-    adapter = app.extensions.get("link_paths")
-    if adapter is None:
-        adapter = app.extensions["link_paths"] = app.url_map.bind("localhost")
-    return adapter
+    def _kept(self, endpoint, values):
+        try:
+            key = (endpoint, *values.items())
+            path = self.kept.get(key)
+        except TypeError:  # a value that cannot be a key (a list): built each time
+            return self.adapter.build(endpoint, values)
+        if path is None:
+            if len(self.kept) >= self.KEPT:
+                self.kept.clear()
+            path = self.kept[key] = self.adapter.build(endpoint, values)
+        return path
 
 
 @contextmanager
