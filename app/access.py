@@ -60,8 +60,7 @@ def find(model, object_id, lock=False, user_id=None):
     """
     if not fits_int32(object_id):
         return None, None
-    statement, parameters = _find_statement(model, lock, _user_id(user_id))
-    row = db.session.execute(statement, {**parameters, "object_id": object_id}).first()
+    row = db.session.execute(*_find_statement(model, object_id, lock, _user_id(user_id))).first()
     if row is None:
         return None, None
     obj, role = row
@@ -75,11 +74,11 @@ def find(model, object_id, lock=False, user_id=None):
     return obj, Role(role)
 
 
-def _find_statement(model, lock, user_id):
-    """``find``'s statement, and its parameters but the object's id."""
+def _find_statement(model, object_id, lock, user_id):
+    """``find``'s statement and its parameters."""
     if model is Project:
-        return _find_select(model, lock, user_id), {}
-    return _find_select_once(model, lock), {"user_id": user_id}
+        return _find_select(model, lock, user_id), {"object_id": object_id}
+    return _find_select_once(model, lock), {"object_id": object_id, "user_id": user_id}
 
 
 @functools.cache

@@ -17,14 +17,14 @@ documented ``connect``/``message``/``disconnect`` handlers, wrapped):
 Both these deadlines and Engine.IO's heartbeat pings run on one ``DelayLine``
 each (``timers.py``) for all connections, instead of a sleeping task per
 connection per timer: Engine.IO's ``Socket.schedule_ping`` starts such a task
-for every ping. (What else an open socket keeps: ``websockets.py``.)
+for every ping; the app's socket class (``websockets.py``, which also says what
+else an open socket keeps) adds it to the ``DelayLine`` instead.
 
 Messages run in the connection's reader (python-socketio turns Engine.IO's own
 async handlers off), so a refused message costs nothing more and a closed
 socket's remaining messages are dropped as they are read.
 """
 
-import functools
 import logging
 import time
 
@@ -46,6 +46,7 @@ class PacketGuard:
         self.connect_timeout = connect_timeout
         self.budget = RateLimit(*MESSAGE_BUDGET)
         self.pings = DelayLine(self.eio, self.eio.ping_interval, self._ping)
+        self.socket_class = websockets.Socket.for_server(self.pings)
         self.unconnected = DelayLine(self.eio, connect_timeout, self._close_if_never_connected)
         self._handlers = dict(self.eio.handlers)
         for event in ("connect", "message", "disconnect"):
@@ -54,10 +55,7 @@ class PacketGuard:
     def on_connect(self, eio_sid, environ):
         accepted = self._handlers["connect"](eio_sid, environ)
         if accepted is not False:
-            websockets.Socket.adopt(self.eio.sockets[eio_sid])
-            # Engine.IO calls this once the connection is accepted, and again on each pong.
-            # (By id: a reference to the socket itself would make a cycle.)
-            self.eio.sockets[eio_sid].schedule_ping = functools.partial(self._schedule_ping, eio_sid)
+            self.socket_class.adopt(self.eio.sockets[eio_sid])
             if self.connect_timeout:
                 self.unconnected.add(eio_sid)
         return accepted
@@ -92,13 +90,6 @@ class PacketGuard:
         if socket is not None:
             socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
             self.eio.sockets.pop(eio_sid, None)
-
-    def _schedule_ping(self, eio_sid):
-        # As Engine.IO's own: a new ping only once the previous one has been answered.
-        socket = self.eio.sockets.get(eio_sid)
-        if socket is not None and socket.last_ping:
-            socket.last_ping = None
-            self.pings.add(eio_sid)
 
     def _ping(self, eio_sid):
         socket = self.eio.sockets.get(eio_sid)

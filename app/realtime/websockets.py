@@ -45,11 +45,25 @@ class Socket(engineio_socket.Socket):
 
     _websocket = None  # set while the websocket transport serves this socket
     _writer = None  # the running writer task, or _FINISHED
+    pings = None  # the server's ping timer (a ``timers.DelayLine``), set by ``for_server``
+
+    @classmethod
+    def for_server(cls, pings):
+        """This class for one server's sockets, whose pings ``pings`` sends."""
+        return type(cls.__name__, (cls,), {"pings": pings, "__module__": cls.__module__})
 
     @classmethod
     def adopt(cls, socket):
         """Serve ``socket``, as created by Engine.IO, with this class (same state, same layout)."""
         socket.__class__ = cls
+
+    def schedule_ping(self):
+        # Engine.IO calls this once the connection is accepted, and again on each pong. As
+        # its own, a new ping only once the last one was answered; the server's timer sends
+        # it, where Engine.IO would start a task that sleeps until then.
+        if self.last_ping:
+            self.last_ping = None
+            self.pings.add(self.sid)
 
     def send(self, pkt):
         if self._writer is _FINISHED:
