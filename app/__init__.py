@@ -61,7 +61,6 @@ def create_app(config_class=None, **overrides):
     from app import api, hosts
 
     api.init_app(app)
-    hosts.init_app(app)
 
     from app.health import bp as health_bp
 
@@ -78,6 +77,10 @@ def create_app(config_class=None, **overrides):
     from app import realtime
 
     realtime.init_app(app, socketio)
+    # Around the Socket.IO middleware, so that Socket.IO's requests pass them too: the
+    # client's address and scheme from the trusted proxies, then the host check.
+    security.trust_proxies(app)
+    hosts.init_app(app)
     return app
 
 

@@ -78,7 +78,6 @@ def trust_proxies(app):
 def register(app):
     allowed_origins = list(app.config["CORS_ALLOWED_ORIGINS"])
     hsts = app.config["HSTS_SECONDS"] if app.config.get("PRODUCTION") else 0
-    trust_proxies(app)
 
     @app.after_request
     def add_headers(response):

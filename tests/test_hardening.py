@@ -311,6 +311,46 @@ def test_cross_origin_access_is_for_the_api_only_and_off_by_default(cors_client,
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+HANDSHAKE = "/socket.io/?EIO=4&transport=polling"  # Engine.IO's first request
+
+
+@pytest.fixture
+def configured_client(database_uri):
+    """``configured_client(**settings)``: a client of an app with those settings."""
+    apps = []
+
+    def make(**settings):
+        apps.append(create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_uri, **settings))
+        return apps[-1].test_client()
+
+    yield make
+    for made in apps:
+        made.extensions["realtime"].stop()
+
+
+def test_sockets_behind_a_tls_proxy_are_same_origin_by_the_forwarded_scheme(configured_client):
+    """Socket.IO's requests pass the trusted proxies' headers too: the page served at
+    https://board.example.org opens its socket through the proxy as a same-origin one."""
+    client = configured_client(TRUSTED_PROXIES=1, CORS_ALLOWED_ORIGINS=[ALLOWED])
+    behind_proxy = {"Host": "board.example.org", "X-Forwarded-Proto": "https", "X-Forwarded-For": "10.1.1.1"}
+    own = client.get(HANDSHAKE, headers={**behind_proxy, "Origin": "https://board.example.org"})
+    assert own.status_code == 200 and b'"sid"' in own.data
+    assert client.get(HANDSHAKE, headers={**behind_proxy, "Origin": ALLOWED}).status_code == 200
+    foreign = client.get(HANDSHAKE, headers={**behind_proxy, "Origin": "https://evil.example"})
+    assert foreign.status_code == 400
+
+
+def test_socket_requests_must_name_a_trusted_host_too(configured_client):
+    """A page on a host name that resolves to the server (DNS rebinding) is same-origin by
+    its own Host header; the host check refuses it before Engine.IO's origin check."""
+    client = configured_client(TRUSTED_HOSTS=["board.example.org"])
+    rebound = client.get(HANDSHAKE, headers={"Host": "evil.example", "Origin": "http://evil.example"})
+    assert rebound.status_code == 400
+    assert rebound.json == {"message": "This site is not served under that host name."}
+    own = client.get(HANDSHAKE, headers={"Host": "board.example.org", "Origin": "http://board.example.org"})
+    assert own.status_code == 200 and b'"sid"' in own.data
+
+
 # --- 3b. Socket limits, in process -------------------------------------------------------
 
 
