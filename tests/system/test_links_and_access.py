@@ -88,6 +88,8 @@ def test_production_refuses_unknown_hosts_and_links_to_its_public_url(database):
         refused = rest(server, token, "GET", "/api/sprints", headers={"Host": "evil.example"})
         assert refused.status_code == 400
         assert refused.json()["message"]
+        handshake = "/socket.io/?EIO=4&transport=polling"  # Socket.IO's requests too
+        assert rest(server, token, "GET", handshake, headers={"Host": "evil.example"}).status_code == 400
         assert (
             rest(server, token, "GET", "/api/sprints", headers={"Host": "board.example"}).status_code == 200
         )
