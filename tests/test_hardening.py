@@ -495,6 +495,23 @@ def test_a_socket_that_keeps_being_refused_is_disconnected(app):
     assert not client.is_connected("/limited")
 
 
+def test_a_board_socket_refused_past_its_budget_is_disconnected_from_inside_its_event(app, alice, make_token):
+    """The disconnect comes from inside the refused event's handler, which holds the socket's
+    turn: the disconnect must not wait for a turn of its own."""
+    socket_ = Socket(app, make_token(alice))
+    try:
+        rate, burst = REFUSAL_BUDGET
+        for _ in range(10 * burst):
+            if not socket_.connected:
+                break
+            socket_.emit("hint", {"task": "not a task"})
+        assert not socket_.connected
+        assert app.extensions["realtime"].turns._queues == {}
+    finally:
+        if socket_.connected:
+            socket_.disconnect()
+
+
 def test_forwarded_addresses_are_ignored_unless_proxies_are_trusted(app, database_uri):
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_uri, **ATTACK_LIMITS, TRUSTED_PROXIES=0)
     try:

@@ -10,6 +10,7 @@ from app.models import utcnow
 from app.realtime import changelog, packets, sessions, websockets
 from app.realtime.feed import LogFeed
 from app.realtime.presence import make_presence
+from app.realtime.turns import EventTurns
 from app.realtime.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Realtime:
         self.wakeups = Wakeups(app.config["REDIS_URL"], app.config["REDIS_PREFIX"], socketio)
         self.presence = make_presence(app.config["REDIS_URL"], app.config["REDIS_PREFIX"])
         self.sockets = {}  # sid -> sessions.SocketUser, for this process's sockets
+        self.turns = EventTurns(self.server.eio.create_event)  # each socket's events in order
         self._housekeeping_started = False
 
     def committed(self):

@@ -63,7 +63,8 @@ def change_presence(realtime, board, change, *args, tell=None):
 def join_board(realtime, sid, user, sprint_id, project_id, since):
     """Open a board: replay what ``since`` missed, join its rooms, appear in its presence.
 
-    Returns the feed's (latest seq, resync) or None when the user left the project meanwhile.
+    Returns the feed's (latest seq, resync), or None when the user left the project or the
+    socket closed meanwhile.
     """
     joined = realtime.feed.replay_and_join(
         sid,
@@ -77,6 +78,10 @@ def join_board(realtime, sid, user, sprint_id, project_id, since):
         return None
     user.boards[sprint_id] = project_id
     change_presence(realtime, sprint_id, realtime.presence.join, sid, user.username, tell=sid)
+    if realtime.sockets.get(sid) is not user:
+        # The socket closed while this waited: its disconnect left the boards it had then.
+        leave_board(realtime, sid, user, sprint_id)
+        return None
     return joined
 
 

@@ -3,6 +3,13 @@
 Every event is checked against the socket's user, as REST requests are: a
 sprint or task outside the user's projects is answered exactly as one that
 does not exist, and a viewer's hints are refused.
+
+A socket's events are handled one at a time, in the order they came in
+(``turns.EventTurns``): python-socketio runs each in a task of its own, and a
+``subscribe`` that waits on the database would otherwise still be running when
+the ``unsubscribe`` sent after it was done, leaving the socket on the board. A
+socket that closes while its ``subscribe`` waits is taken off the board again
+once that is done (``sessions.join_board``).
 """
 
 import functools
@@ -29,18 +36,34 @@ class Refused(Exception):
 
 
 def handler(method):
-    """A Socket.IO event handler: refusals become the refusal answer (counted against the
+    """A Socket.IO handler: refusals become the refusal answer (counted against the
     socket's refusal budget), and the database session is given back afterwards, since
     socket events get no request teardown of their own."""
 
     @functools.wraps(method)
     def wrapped(namespace, *args):
+        sid = request.sid
         try:
             return method(namespace, *args)
         except Refused as refusal:
-            return refusal.answer or namespace.limits.refuse_or_disconnect(request.sid, str(refusal))
+            if sid not in namespace.realtime.sockets:
+                return None  # it closed meanwhile: no one to answer, nothing to count
+            return refusal.answer or namespace.limits.refuse_or_disconnect(sid, str(refusal))
         finally:
             db.session.remove()
+
+    return wrapped
+
+
+def event_handler(method):
+    """A client event's handler: a ``handler`` that waits for its socket's turn. (Not the
+    connect and the disconnect: a disconnect can come from inside an event's handler.)"""
+    handle = handler(method)
+
+    @functools.wraps(method)
+    def wrapped(namespace, *args):
+        with namespace.realtime.turns.turn(request.sid):
+            return handle(namespace, *args)
 
     return wrapped
 
@@ -100,7 +123,7 @@ class BoardNamespace(Namespace):
             for board in list(user.boards):
                 sessions.leave_board(realtime, request.sid, user, board)
 
-    @handler
+    @event_handler
     def on_subscribe(self, data=None):
         user, payload = self.receive(data, subscribe_payload, "subscribe")
         sprint, _ = access.find(Sprint, payload["sprint"], user_id=user.user_id)
@@ -120,14 +143,14 @@ class BoardNamespace(Namespace):
             answer["resync"] = True
         return answer
 
-    @handler
+    @event_handler
     def on_unsubscribe(self, data=None):
         user, payload = self.receive(data, unsubscribe_payload)
         if payload["sprint"] in user.boards:
             sessions.leave_board(self.realtime, request.sid, user, payload["sprint"])
         return {"ok": True}
 
-    @handler
+    @event_handler
     def on_hint(self, data=None):
         user, payload = self.receive(data, hint_payload, "hint")
         task, role = access.find(Task, payload["task"], user_id=user.user_id)

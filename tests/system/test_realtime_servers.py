@@ -25,6 +25,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 import socketio
+import sqlalchemy as sa
 
 from tests.support import services
 from tests.support.live import STEP, WAIT, LiveClient, live_clients
@@ -386,6 +387,68 @@ def test_presence_follows_subscribe_unsubscribe_and_disconnect_across_processes(
     seen, _ = ben_again.wait_presence(board, ["ann", "ben"])
     ann_a.close()
     ben_again.wait_presence(board, ["ben"], after=seen)
+
+
+def test_a_sockets_events_are_handled_in_the_order_it_sent_them(cluster, live):
+    """A board opened and closed again at once, five times without waiting: each event runs
+    in a task of its own, and an ``unsubscribe`` done before the ``subscribe`` sent ahead of
+    it would leave the socket on the board, shown there to everyone."""
+    board = cluster.api(cluster.a).sprint("Opened and closed")["id"]
+    ann = live(cluster.a, cluster.tokens["ann"], subscribe=board, label="ann on A")
+    ann.wait_presence(board, ["ann"])
+    ben = live(cluster.a, cluster.tokens["ben"], label="ben on A")
+    answers, all_answered = [], threading.Event()
+    sent = [(event, number) for number in range(5) for event in ("subscribe", "unsubscribe")]
+
+    def answered(what, ack):
+        answers.append((what, ack["ok"]))
+        if len(answers) == len(sent):
+            all_answered.set()
+
+    for event, number in sent:
+        payload = {"sprint": board, "since": None} if event == "subscribe" else {"sprint": board}
+        ben.sio.emit(event, payload, callback=lambda ack, what=(event, number): answered(what, ack))
+    assert all_answered.wait(WAIT), answers
+    assert answers == [(what, True) for what in sent]  # answered in the order sent
+
+    mark = len(ann.snapshot()) - 1
+    live(cluster.a, cluster.tokens["cat"], subscribe=board, label="cat on A")
+    _, shown = ann.wait_for("presence", lambda p: "cat" in p["users"], after=mark)
+    assert shown == {"sprint": board, "users": ["ann", "cat"]}  # ben is not on the board
+
+
+def test_a_socket_that_closes_while_its_subscribe_is_handled_is_not_left_on_the_board(cluster, live):
+    board = cluster.api(cluster.a).sprint("Opened and left")["id"]
+    ann = live(cluster.a, cluster.tokens["ann"], subscribe=board, label="ann on A")
+    ann.wait_presence(board, ["ann"])
+    ben = live(cluster.a, cluster.tokens["ben"], label="ben on A")
+    engine = sa.create_engine(cluster.database_url)
+    try:
+        with engine.connect() as connection:
+            # The subscribe looks the sprint up: it waits for the table while ben leaves.
+            connection.execute(sa.text("LOCK TABLE sprints IN ACCESS EXCLUSIVE MODE"))
+            ben.sio.emit("subscribe", {"sprint": board, "since": None})
+            waiting = sa.text(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'sprints'::regclass AND NOT granted"
+            )
+
+            deadline = time.monotonic() + WAIT
+            while not connection.execute(waiting).scalar():
+                assert time.monotonic() < deadline, "the subscribe never waited for the sprint"
+                time.sleep(STEP)
+            # The connection drops (a closed tab): a FIN now, even with the client's reader
+            # thread blocked in recv, which a plain close() would defer until the next packet.
+            ben.sio.eio.ws.sock.shutdown(socket.SHUT_RDWR)
+            ben.wait_disconnected()
+            time.sleep(0.5)  # for the server to handle the disconnect
+            connection.rollback()
+    finally:
+        engine.dispose()
+
+    mark = len(ann.snapshot()) - 1
+    live(cluster.a, cluster.tokens["cat"], subscribe=board, label="cat on A")
+    _, shown = ann.wait_for("presence", lambda p: "cat" in p["users"], after=mark)
+    assert shown == {"sprint": board, "users": ["ann", "cat"]}  # ben is not on the board
 
 
 # --- 4. Who may connect -----------------------------------------------------------------
