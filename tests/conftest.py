@@ -284,7 +284,8 @@ def pytest_collection_modifyitems(config, items):
 
     Run two at a time (pytest-xdist, ``--dist loadgroup``), the system tests keep to two
     lanes: the browser tests on one, the other server tests on the other, each lane one
-    test at a time, so that timing-sensitive server tests never run beside each other."""
+    test at a time, so that timing-sensitive server tests never run beside each other.
+    Server tests marked ``untimed`` go in the browser lane, which is the shorter."""
     for item in items:
         in_system = SYSTEM in Path(item.fspath).parents
         marked = item.get_closest_marker("browser") or item.get_closest_marker("server")
@@ -292,7 +293,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.server)
         elif marked and not in_system:
             raise pytest.UsageError(f"{item.nodeid}: a system test belongs under tests/system")
-        if item.get_closest_marker("browser"):
+        if item.get_closest_marker("browser") or item.get_closest_marker("untimed"):
             item.add_marker(pytest.mark.xdist_group("browser"))
         elif item.get_closest_marker("server"):
             item.add_marker(pytest.mark.xdist_group("servers"))

@@ -18,7 +18,7 @@ from boardclient import http_session
 from tests.support import services
 from tests.support.servers import BIN, ROOT, free_port, stop_process_group, wait_for_health
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.untimed]  # in the browser lane
 
 SETUP_TIMEOUT = 300  # seconds: a new virtualenv and every requirement installed
 # Settings of this test run that a fresh checkout must not see.

@@ -18,7 +18,7 @@ from tests.support.servers import (
     migrated_postgres_database,
 )
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.untimed]  # in the browser lane
 PASSWORD = "links and access"
 WAIT = 10
 

@@ -21,6 +21,8 @@ from tests.support.live import LiveClient, live_clients
 from tests.support.rest import RestClient
 from tests.support.servers import GunicornServer, NewUser, migrated_postgres_database, rss_kb, run_python
 
+pytestmark = pytest.mark.untimed  # in the browser lane
+
 PASSWORD = "memory password"
 
 

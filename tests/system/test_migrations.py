@@ -18,7 +18,7 @@ from app.models import Token, User
 from config import TestingConfig
 from tests.support.servers import ROOT, downgrade_database, postgres_database, upgrade_database
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.untimed]  # in the browser lane
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
