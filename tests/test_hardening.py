@@ -239,14 +239,27 @@ def test_pages_need_no_inline_script_or_style(client, url):
 # --- 3. Cross-origin access -------------------------------------------------------------
 
 ALLOWED = "https://board.example.com"
+HANDSHAKE = "/socket.io/?EIO=4&transport=polling"  # Engine.IO's first request
 
 
 @pytest.fixture
-def cors_client(app, database_uri):
+def configured_client(database_uri):
+    """``configured_client(**settings)``: a client of an app with those settings."""
+    apps = []
+
+    def make(**settings):
+        apps.append(create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_uri, **settings))
+        return apps[-1].test_client()
+
+    yield make
+    for made in apps:
+        made.extensions["realtime"].stop()
+
+
+@pytest.fixture
+def cors_client(app, configured_client):
     """A client of an app that allows one other origin (the ``app`` fixture empties the tables)."""
-    cors_app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_uri, CORS_ALLOWED_ORIGINS=[ALLOWED])
-    yield cors_app.test_client()
-    cors_app.extensions["realtime"].stop()
+    return configured_client(CORS_ALLOWED_ORIGINS=[ALLOWED])
 
 
 def test_an_allowed_origin_may_call_the_api(cors_client, headers):
@@ -309,23 +322,6 @@ def test_cross_origin_access_is_for_the_api_only_and_off_by_default(cors_client,
     response = client.get("/api/sprints", headers={**headers, "Origin": ALLOWED})
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response.headers
-
-
-HANDSHAKE = "/socket.io/?EIO=4&transport=polling"  # Engine.IO's first request
-
-
-@pytest.fixture
-def configured_client(database_uri):
-    """``configured_client(**settings)``: a client of an app with those settings."""
-    apps = []
-
-    def make(**settings):
-        apps.append(create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_uri, **settings))
-        return apps[-1].test_client()
-
-    yield make
-    for made in apps:
-        made.extensions["realtime"].stop()
 
 
 def test_sockets_behind_a_tls_proxy_are_same_origin_by_the_forwarded_scheme(configured_client):

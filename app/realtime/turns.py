@@ -14,8 +14,11 @@ class EventTurns:
 
     @contextlib.contextmanager
     def turn(self, sid):
-        queue = self._queues.setdefault(sid, collections.deque())
-        mine = self.create_event()
+        queue = self._queues.get(sid)
+        if queue is None:
+            queue = self._queues[sid] = collections.deque()
+        # Only an event that has to wait needs something to wait on.
+        mine = self.create_event() if queue else object()
         queue.append(mine)
         try:
             if queue[0] is not mine:
