@@ -88,7 +88,6 @@ def _quoted(text):
 
 SIMPLE_SENTENCES = {
     ("task", "remove"): "deleted {name}",
-    ("comment", "add"): "commented on {name}",
     ("comment", "update"): "edited a comment on {name}",
     ("comment", "remove"): "deleted a comment on {name}",
     ("sprint", "add"): "created the sprint {name}",
@@ -123,10 +122,20 @@ class Sentence:
 
     # Tasks
 
+    def _restored(self):
+        return bool((self.event.details or {}).get("restored"))
+
     def _task_add(self):
-        if (self.event.details or {}).get("restored"):
+        if self._restored():
             return f"restored {self.name}"
         return f"added {self.name}"
+
+    def _comment_add(self):
+        if not self._restored():
+            return f"commented on {self.name}"
+        author = (self.event.body or {}).get("author")
+        by = f" by {author}" if author else ""
+        return f"restored a comment{by} on {self.name}"
 
     def _task_update(self):
         clauses = []

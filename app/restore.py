@@ -23,14 +23,27 @@ def _history(model, object_id, limit):
     ).all()
 
 
-def _last_body(model, object_id):
-    """The object's body as last logged before its removal, or None."""
-    return db.session.scalar(
+def _kept(model, object_id, removal):
+    """(body, version) of the object as last logged before ``removal``, or (None, None).
+
+    A removal keeps them itself; one logged before it did falls back on the newest entry
+    holding a body, and on the number of versions the log shows.
+    """
+    kept = (removal.details or {}).get("kept")
+    if kept is not None:
+        return kept["body"], kept["version"]
+    body = db.session.scalar(
         sa.select(Event.body)
         .where(Event.model == model, Event.object_id == object_id, Event.action != "remove")
         .order_by(Event.seq.desc())
         .limit(1)
     )
+    versions = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Event)
+        .where(Event.model == model, Event.object_id == object_id, Event.action.in_(("add", "update")))
+    )
+    return body, versions
 
 
 def restore_task(task_id):
@@ -53,12 +66,13 @@ def restore_task(task_id):
     if role is None:
         raise not_found
     access.require_writer(role)
-    body = _last_body("task", task_id)
+    body, version = _kept("task", task_id, removal)
     if body is None:
         raise not_found
     restored = db.session.info.setdefault("restored", set())
     with db.session.no_autoflush:  # the task is written once, whole
-        task = Task(id=task_id, project_id=removal.project, **_fields(body))
+        # A version past every one it had: an ETag read before the removal stays stale.
+        task = Task(id=task_id, project_id=removal.project, version=version + 1, **_fields(body))
         _place(task, body.get("sprint"))
         _assign(task, body.get("assigned"))
         db.session.add(task)
@@ -98,7 +112,10 @@ def _assign(task, username):
 def _restore_comment(task, comment_id):
     if db.session.get(Comment, comment_id) is not None:
         return None
-    body = _last_body("comment", comment_id)
+    latest = _history("comment", comment_id, 1)
+    if not latest or latest[0].action != "remove":
+        return None
+    body, version = _kept("comment", comment_id, latest[0])
     if body is None:
         return None
     author = (
@@ -112,6 +129,7 @@ def _restore_comment(task, comment_id):
         body=body["body"],
         created=datetime.fromisoformat(body["created"]),
         edited=datetime.fromisoformat(body["edited"]) if body.get("edited") else None,
+        version=version + 1,
     )
     db.session.add(comment)
     return comment

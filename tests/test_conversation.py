@@ -266,7 +266,7 @@ class TestRestore:
         # Newest first: the comments came back after their task.
         # Newest first: the comments came back after their task, as they went with it.
         assert summaries[:8] == [
-            *["ann commented on “Fix login”."] * 3,
+            *["ann restored a comment by bo on “Fix login”."] * 3,
             "ann restored “Fix login”.",
             *["ann deleted a comment on “Fix login”."] * 3,
             "ann deleted “Fix login”.",
@@ -298,10 +298,54 @@ class TestRestore:
                 403,
                 VIEWERS_CANNOT,
             )
-        with app.app_context():  # the log no longer holds the task's fields
-            db.session.execute(sa.delete(Event).where(Event.task == team.task, Event.action != "remove"))
+        with app.app_context():  # the log no longer holds the task's removal
+            db.session.execute(sa.delete(Event).where(Event.task == team.task))
             db.session.commit()
         with unchanged(snapshot):
             assert (
                 client.post(f"/api/tasks/{team.task}/restore", headers=team.headers["ann"]).status_code == 404
             )
+
+    def test_the_removal_alone_is_enough_and_old_etags_stay_stale(self, app, client, team):
+        ann, bo = team.headers["ann"], team.headers["bo"]
+        for points in (1, 2, 3):
+            client.patch(f"/api/tasks/{team.task}", headers=ann, json={"points": points})
+        posted = comment(client, bo, team.task, "keep me")
+        read = client.get(f"/api/tasks/{team.task}", headers=ann)
+        assert client.delete(f"/api/tasks/{team.task}", headers=ann).status_code == 204
+        with app.app_context():  # older entries pruned: only the removals are left
+            db.session.execute(sa.delete(Event).where(Event.task == team.task, Event.action != "remove"))
+            db.session.commit()
+        response = client.post(f"/api/tasks/{team.task}/restore", headers=ann)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        assert response.get_json() == read.get_json()
+        assert response.headers["ETag"] != read.headers["ETag"]
+        restored_comments = client.get(f"/api/tasks/{team.task}/comments", headers=ann).get_json()["results"]
+        assert restored_comments == [posted]
+        # However many changes follow, no version repeats one read before the removal.
+        etags = {response.headers["ETag"]}
+        for points in (4, 5, 6, 7):
+            etags.add(
+                client.patch(f"/api/tasks/{team.task}", headers=ann, json={"points": points}).headers["ETag"]
+            )
+        assert read.headers["ETag"] not in etags
+        stale = client.patch(
+            f"/api/tasks/{team.task}", headers={**ann, "If-Match": read.headers["ETag"]}, json={"points": 8}
+        )
+        assert stale.status_code == 412
+
+
+def test_a_role_change_shows_the_old_and_new_role(client, team):
+    ann = team.headers["ann"]
+    project = client.get("/api/projects", headers=ann).get_json()["results"][0]["id"]
+    assert (
+        client.put(f"/api/projects/{project}/members/bo", headers=ann, json={"role": "admin"}).status_code
+        == 200
+    )
+    newest = entries(client, ann, f"/api/projects/{project}/activity")["results"][0]
+    assert (newest["model"], newest["action"], newest["summary"], newest["changes"]) == (
+        "member",
+        "update",
+        "ann made bo admin.",
+        {"role": ["member", "admin"]},
+    )

@@ -34,6 +34,10 @@ MODELS = {
 }
 
 
+# Removed objects that can be restored: their removal keeps their last body and version.
+KEPT_ON_REMOVAL = ("task", "comment")
+
+
 def _rest_view(schema, obj):
     with for_the_log():
         return schema.dump(obj)
@@ -102,17 +106,20 @@ def _task_boards(task, action):
 
 def _row(obj, action, removed_comments):
     name, schema = MODELS[type(obj)]
-    if type(obj) in USER_REFERENCES and (action != "remove" or name == "member"):
+    if type(obj) in USER_REFERENCES:
         _sync_user(obj)
     if name == "member":
         body = _member_body(obj, action)
     else:
         body = None if action == "remove" else _rest_view(schema, obj)
     row = {"model": name, "object_id": obj.id, "action": action, "body": body, "actor": _actor()}
-    if action == "update" and name != "member":
+    if action == "update":
         row["details"] = {"changes": changed_fields(obj, body)}
     elif action == "add" and obj in so.object_session(obj).info.get("restored", ()):
         row["details"] = {"restored": True}
+    elif action == "remove" and name in KEPT_ON_REMOVAL:
+        # What a restore brings back, kept with the removal itself: older entries may be pruned.
+        row["details"] = {"kept": {"body": _rest_view(schema, obj), "version": obj.version}}
     if name == "project":
         row.update(project=obj.id, label=obj.name)
     elif name == "member":
@@ -130,7 +137,7 @@ def _row(obj, action, removed_comments):
             all_boards=all_boards,
         )
         if action == "remove":
-            row["details"] = {"comments": removed_comments.get(obj.id, [])}
+            row["details"]["comments"] = removed_comments.get(obj.id, [])
     elif name == "comment":
         task = obj.task
         row.update(
