@@ -1,6 +1,7 @@
 """The fields the REST schemas are made of: strict about what they accept (no NUL
-characters, no fractions for whole numbers, dates exactly as YYYY-MM-DD, points
-with one decimal at most) and able to write ``links``."""
+characters, names without surrounding whitespace, no fractions for whole numbers,
+dates exactly as YYYY-MM-DD, points with one decimal at most) and able to write
+``links``."""
 
 import math
 import re
@@ -30,6 +31,29 @@ class Text(fields.String):
         if "\x00" in value:
             raise ValidationError("Null characters are not allowed.")
         return value
+
+
+BLANK = "This field may not be blank."
+
+
+class Name(Text):
+    """A name, stored without the whitespace around it, as DRF's ``CharField`` does by
+    default: " Apollo " is "Apollo" (also to the checks of unique names), and a name of
+    whitespace alone is blank, refused unless ``allow_blank``. An empty string is left to
+    the field's length rule."""
+
+    default_error_messages = {"blank": BLANK}
+
+    def __init__(self, *, allow_blank=False, **kwargs):
+        super().__init__(**kwargs)
+        self.allow_blank = allow_blank
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        trimmed = value.strip()
+        if value and not trimmed and not self.allow_blank:
+            raise self.make_error("blank")
+        return trimmed
 
 
 class WholeNumber(fields.Integer):

@@ -19,9 +19,11 @@ from marshmallow import (
 
 from app import access, db
 from app.fields import (
+    BLANK,
     INT32,
     IsoDate,
     Links,
+    Name,
     Points,
     Text,
     Username,
@@ -171,7 +173,7 @@ MOVE_PROJECT = "Cannot move to another project."
 class SprintSchema(ProjectPart, ModelSchema):
     id = fields.Integer(dump_only=True)
     project = WholeNumber(attribute="project_id", validate=INT32)
-    name = Text(validate=max_length(100))
+    name = Name(allow_blank=True, validate=max_length(100))
     description = Text()
     start = IsoDate()
     end = IsoDate(required=True)
@@ -213,7 +215,7 @@ SPRINT_END_TAKEN = "A sprint with this end date already exists."
 class TaskSchema(ProjectPart, ModelSchema):
     id = fields.Integer(dump_only=True)
     project = WholeNumber(attribute="project_id", validate=INT32)
-    name = Text(required=True, validate=not_blank_max_length(100))
+    name = Name(required=True, validate=not_blank_max_length(100))
     description = Text()
     sprint = WholeNumber(attribute="sprint_id", allow_none=True, validate=INT32)
     status = WholeNumber(
@@ -336,7 +338,7 @@ ROLE_CHOICES = [role.value for role in Role]
 
 class ProjectSchema(ModelSchema):
     id = fields.Integer(dump_only=True)
-    name = Text(required=True, validate=not_blank_max_length(100))
+    name = Name(required=True, validate=not_blank_max_length(100))
     description = Text()
     role = fields.Method("get_role", dump_only=True)
     links = Links(
@@ -385,7 +387,7 @@ class CommentSchema(ModelSchema):
     @validates_schema(skip_on_field_errors=True)
     def validate_body(self, data, **kwargs):
         if "body" in data and not data["body"].strip():
-            raise ValidationError("This field may not be blank.", "body")
+            raise ValidationError(BLANK, "body")
 
 
 class MemberSchema(ObjectSchema):
