@@ -2,8 +2,9 @@
 
 import pytest
 
-from app import db
+from app import create_app, db
 from app.models import Sprint, Task, User
+from config import TestingConfig
 from tests.api_helpers import BASE, QUERY_MESSAGE, assert_error, in_days, names
 from tests.conftest import TEAM, project_id_named
 
@@ -273,6 +274,61 @@ def test_page_size_is_at_most_100(app, client, headers, page_size, expected):
     assert body["count"] == 105
     assert len(body["results"]) == expected
     assert body["next"] == f"{BASE}/api/tasks?page_size={page_size}&page=2"
+
+
+ASKED_FOR = "http://localhost:5101"
+EVERY_LIST = [
+    "/api/sprints",
+    "/api/tasks",
+    "/api/users",
+    "/api/projects",
+    "/api/projects/{project}/members",
+    "/api/tasks/{task}/comments",
+    "/api/tasks/{task}/activity",
+    "/api/sprints/{sprint}/activity",
+    "/api/projects/{project}/activity",
+]
+
+
+@pytest.fixture
+def two_of_each(client, headers, make_user, make_sprint):
+    """At least two items in each of alice's lists; the ids of her team, a sprint and a task."""
+    make_user("bob")
+    sprint = make_sprint()
+    make_sprint()
+    assert client.post("/api/projects", headers=headers, json={"name": "Second"}).status_code == 201
+    task = client.post("/api/tasks", headers=headers, json={"name": "One", "sprint": sprint}).get_json()["id"]
+    client.post("/api/tasks", headers=headers, json={"name": "Two", "sprint": sprint})
+    for text in ("first", "second"):
+        client.post(f"/api/tasks/{task}/comments", headers=headers, json={"body": text})
+    with client.application.app_context():
+        team = project_id_named(TEAM)
+    return {"project": team, "sprint": sprint, "task": task}
+
+
+@pytest.mark.parametrize(
+    ("public_url", "base"),
+    [
+        ("http://127.0.0.1:5101", "http://127.0.0.1:5101"),
+        ("https://board.example.com/scrum/", "https://board.example.com/scrum"),
+        (None, ASKED_FOR),
+    ],
+)
+@pytest.mark.parametrize("path", EVERY_LIST)
+def test_page_links_start_like_every_other_link(database_uri, headers, two_of_each, public_url, base, path):
+    """From PUBLIC_URL when it is set (whatever host the request named), else from the request."""
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_uri, PUBLIC_URL=public_url)
+    try:
+        client = app.test_client()
+        path = path.format(**two_of_each)
+        first = client.get(f"{path}?page_size=1", headers=headers, base_url=ASKED_FOR).get_json()
+        second = client.get(f"{path}?page_size=1&page=2", headers=headers, base_url=ASKED_FOR).get_json()
+    finally:
+        app.extensions["realtime"].stop()
+    assert first["next"] == f"{base}{path}?page_size=1&page=2"
+    assert second["previous"] == f"{base}{path}?page_size=1"
+    item_links = [url for url in first["results"][0].get("links", {}).values() if url]
+    assert all(url.startswith(f"{base}/api/") for url in item_links), item_links
 
 
 @pytest.mark.parametrize("kind", ["sprints", "tasks", "users"])

@@ -8,7 +8,7 @@ accepts). ``run`` applies them all and answers in the DRF list shape.
 """
 
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 from flask import current_app, request
@@ -18,6 +18,7 @@ from app import access, db
 from app.activity import parse_since
 from app.errors import ApiError
 from app.fields import ISO_DATE
+from app.links import prefix
 from app.models import INT32_MAX, INT32_MIN, User
 
 QUERY_INVALID = "A query parameter is not valid."
@@ -292,8 +293,9 @@ def page(statement, dump_schema, args):
 
 
 def _page_url(number):
+    """This list's page ``number``, on the same base as every other link (``PUBLIC_URL``)."""
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "page"]
     if number > 1:
         args.append(("page", str(number)))
     query = urlencode(args)
-    return request.base_url + ("?" + query if query else "")
+    return prefix() + quote(request.path) + ("?" + query if query else "")
