@@ -19,15 +19,25 @@ def user_body(user, full_name="", is_active=True):
 
 
 def test_list(client, headers, alice, make_user):
-    bob = make_user("bob", full_name="Bob Baker", is_active=False)
+    carol = make_user("carol", full_name="Carol Chen")
     r = client.get("/api/users", headers=headers)
     assert r.status_code == 200
     assert r.get_json() == {
         "count": 2,
         "next": None,
         "previous": None,
-        "results": [user_body(alice, "Alice Archer"), user_body(bob, "Bob Baker", is_active=False)],
+        "results": [user_body(alice, "Alice Archer"), user_body(carol, "Carol Chen")],
     }
+
+
+def test_list_leaves_out_deactivated_users_but_each_can_still_be_read(client, headers, alice, make_user):
+    albert = make_user("albert", full_name="Albert Ames", is_active=False)
+    for query in ("", "?search=al", "?ordering=-username", "?page_size=1"):
+        body = client.get(f"/api/users{query}", headers=headers).get_json()
+        assert (body["count"], [user["username"] for user in body["results"]]) == (1, ["alice"])
+    r = client.get("/api/users/albert", headers=headers)
+    assert r.status_code == 200
+    assert r.get_json() == user_body(albert, "Albert Ames", is_active=False)
 
 
 def test_get(client, headers, alice):

@@ -32,12 +32,15 @@ user_list_args = UserListArgs()
 @ns.response(401, "Not authenticated", ERROR)
 class UserList(Resource):
     @ns.doc(params=UserListArgs.parameters())
-    @ns.response(200, "A page of users", user_list_model)
+    @ns.response(200, "A page of active users", user_list_model)
     @ns.response(400, "A query parameter is not valid", ERROR)
     @ns.response(404, "No such page", ERROR)
     def get(self):
-        """List users"""
-        return listing.run(sa.select(User), user_list_args, user_schema, tiebreak=User.id)
+        """List active users"""
+        # A deactivated user is no one to add to a project; GET /users/<username> still shows
+        # them, since tasks and comments may still name them.
+        statement = sa.select(User).where(User.is_active)
+        return listing.run(statement, user_list_args, user_schema, tiebreak=User.id)
 
 
 @object_route(ns, "/<string:username>", "user", "No such user", username="The user's username")
