@@ -50,6 +50,12 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
+# On SQLite, an id is never given again once its row is deleted (AUTOINCREMENT): a deleted
+# task keeps its id for a restore, and an ETag or a logged id never names a newer object.
+# PostgreSQL's sequences never hand one out twice anyway.
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Versioned:
     """A row version that changes on every update; the ETag is built from it."""
 
@@ -62,6 +68,7 @@ class Versioned:
 
 class User(db.Model):
     __tablename__ = "users"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(150), unique=True)
@@ -88,6 +95,7 @@ class Token(db.Model):
     """An API token. Only its SHA-256 digest is stored; the token itself is shown once."""
 
     __tablename__ = "tokens"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -131,6 +139,7 @@ class Project(Versioned, db.Model):
     """A team's space: its sprints, tasks and members. Users see only their projects."""
 
     __tablename__ = "projects"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(100), unique=True)
@@ -149,6 +158,7 @@ class Membership(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("project_id", "user_id", name="uq_memberships_project_user"),
         sa.CheckConstraint("role IN ('admin', 'member', 'viewer')", name="role_known"),
+        IDS_NEVER_REUSED,
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -173,7 +183,10 @@ def _default_start(context):
 
 class Sprint(Versioned, db.Model):
     __tablename__ = "sprints"
-    __table_args__ = (sa.UniqueConstraint("project_id", "end", name="uq_sprints_project_end"),)
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "end", name="uq_sprints_project_end"),
+        IDS_NEVER_REUSED,
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     project_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("projects.id", ondelete="RESTRICT"))
@@ -214,6 +227,7 @@ class Task(Versioned, db.Model):
     __table_args__ = (
         sa.CheckConstraint("status BETWEEN 1 AND 4", name="status_range"),
         sa.Index("ix_tasks_order_id", "order", "id"),
+        IDS_NEVER_REUSED,
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -252,6 +266,7 @@ class Comment(Versioned, db.Model):
     """A plain-text comment on a task; it lives and dies with its task."""
 
     __tablename__ = "comments"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     # The task's project, kept here so that comments are scoped like everything else (access.py).

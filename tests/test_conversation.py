@@ -349,3 +349,18 @@ def test_a_role_change_shows_the_old_and_new_role(client, team):
         "ann made bo admin.",
         {"role": ["member", "admin"]},
     )
+
+
+def test_a_deleted_tasks_id_is_never_given_to_a_new_task(client, team):
+    ann = team.headers["ann"]
+    created = client.post("/api/tasks", headers=ann, json={"name": "Newest", "sprint": team.sprint})
+    old = created.get_json()["id"]
+    assert client.delete(f"/api/tasks/{old}", headers=ann).status_code == 204
+    again = client.post("/api/tasks", headers=ann, json={"name": "Unrelated", "sprint": team.sprint})
+    assert again.get_json()["id"] != old
+    stale = client.delete(
+        f"/api/tasks/{again.get_json()['id']}", headers={**ann, "If-Match": created.headers["ETag"]}
+    )
+    assert stale.status_code == 412
+    restored = client.post(f"/api/tasks/{old}/restore", headers=ann)
+    assert restored.status_code == 201 and restored.get_json()["name"] == "Newest"

@@ -162,3 +162,70 @@ def test_upgrading_a_filled_database_moves_its_work_into_a_default_project(empty
     app.extensions["realtime"].stop()
     with app.app_context():
         db.engine.dispose()
+
+
+def test_upgrading_sqlite_keeps_every_row_and_never_hands_out_a_deleted_id(tmp_path):
+    """SQLite's tables are rebuilt with AUTOINCREMENT: no row is lost (foreign keys with
+    ON DELETE CASCADE point at the rebuilt tables), and an id deleted before the upgrade,
+    even the highest one, is not given to a new row after it."""
+    url = "sqlite:///" + str(tmp_path / "ids.sqlite3")
+    upgrade_database(url, "0006")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    statements = (
+        "INSERT INTO users (id, username, full_name, is_active, created)"
+        " VALUES (1, 'ann', '', 1, '2026-01-01')",
+        "INSERT INTO tokens (id, user_id, digest, created, expires)"
+        " VALUES (1, 1, 'd', '2026-01-01', '2099-01-01')",
+        "INSERT INTO projects (id, name, description, created, version) VALUES (1, 'P', '', '2026-01-01', 1)",
+        "INSERT INTO memberships (id, project_id, user_id, role) VALUES (1, 1, 1, 'admin')",
+        'INSERT INTO sprints (id, project_id, name, description, start, "end", version)'
+        " VALUES (1, 1, 'S', '', '2099-01-01', '2099-01-15', 1)",
+        'INSERT INTO tasks (id, project_id, name, description, sprint_id, status, "order", assigned_id,'
+        " version) VALUES (1, 1, 'kept', '', 1, 1, 0, 1, 1)",
+        "INSERT INTO comments (id, project_id, task_id, author_id, body, created, version)"
+        " VALUES (1, 1, 1, 1, 'hello', '2026-01-01', 1)",
+        # Task 2 was deleted before the upgrade: only the log remembers its id.
+        "INSERT INTO events (model, object_id, action, all_boards, created)"
+        " VALUES ('task', 2, 'remove', 0, '2026-01-01')",
+    )
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(sa.text(statement))
+    before = _row_counts(engine)
+    upgrade_database(url)
+    assert _row_counts(engine) == before
+    with engine.begin() as connection:
+        connection.execute(sa.text("PRAGMA foreign_keys=ON"))
+        connection.execute(
+            sa.text(
+                'INSERT INTO tasks (project_id, name, description, status, "order", version)'
+                " VALUES (1, 'new', '', 1, 0, 1)"
+            )
+        )
+        assert connection.scalar(sa.text("SELECT id FROM tasks WHERE name = 'new'")) == 3
+        connection.execute(sa.text("DELETE FROM tasks WHERE name = 'new'"))
+        connection.execute(
+            sa.text(
+                'INSERT INTO tasks (project_id, name, description, status, "order", version)'
+                " VALUES (1, 'newer', '', 1, 0, 1)"
+            )
+        )
+        assert connection.scalar(sa.text("SELECT id FROM tasks WHERE name = 'newer'")) == 4
+    engine.dispose()
+
+
+def _row_counts(engine):
+    with engine.connect() as connection:
+        return {
+            table: connection.scalar(sa.select(sa.func.count()).select_from(sa.table(table)))
+            for table in (
+                "users",
+                "tokens",
+                "projects",
+                "memberships",
+                "sprints",
+                "tasks",
+                "comments",
+                "events",
+            )
+        }
