@@ -5,7 +5,8 @@ those of tasks that left it), read once per request through an index: a task
 added on day 3 raises day 3, a task done and then reopened counts again. Days
 are UTC calendar days of the log's timestamps. Where the log has been pruned,
 the oldest state it still holds stands for the days before; a task with no
-logged change at all counts as it is now.
+logged change at all counts as it is now. The unit is points when a task the
+sprint holds now has points, else every day counts tasks.
 """
 
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ class SprintHistory:
         for task in current_tasks:
             if task.id not in self.initial:
                 self.initial[task.id] = TaskState(True, task.status == DONE, task.points)
-        self.unit = "points" if self._any_points() else "tasks"
+        # Points when a task the sprint holds now has them: tasks that only passed through
+        # do not decide it, and with none pointed every day counts tasks, theirs too.
+        self.unit = "points" if any(task.points is not None for task in current_tasks) else "tasks"
 
     def _before_first_change(self, action, state, moved_in):
         """A task's state before the first of its changes this board's log holds."""
@@ -63,10 +66,6 @@ class SprintHistory:
         # Moved out of the sprint, or changed in it with older changes pruned: the oldest
         # state the log holds stands for the time before, in this sprint.
         return TaskState(True, state.done, state.points)
-
-    def _any_points(self):
-        states = [*self.initial.values(), *(state for _, _, state in self.changes)]
-        return any(state is not None and state.in_sprint and state.points is not None for state in states)
 
     def size(self, state):
         if self.unit == "points":
@@ -177,6 +176,7 @@ def velocity(project_id, today=None):
         .limit(VELOCITY_SPRINTS)
     ).all()[::-1]
     entries = histories(sprints)
+    # One unit for all of them: points when a task one of them holds has points.
     unit = "points" if any(history.unit == "points" for history in entries) else "tasks"
     result = []
     for history in entries:

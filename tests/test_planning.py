@@ -173,6 +173,27 @@ def test_the_burndown_is_what_the_log_recorded_each_day(client, headers, clock, 
     assert [d["ideal"] for d in result["days"]] == [round(total * (9 - i) / 9, 2) for i in range(5)]
 
 
+def test_the_unit_follows_the_tasks_the_sprint_holds_now(client, headers, clock):
+    start = TODAY - timedelta(days=2)
+    sprint = post(client, headers, "/api/sprints", {"start": start.isoformat(), "end": day(3)})
+    with clock.on(start):
+        post(client, headers, "/api/tasks", {"name": "Unpointed", "sprint": sprint})
+    with clock.on(start + timedelta(days=1)):
+        pointed = post(client, headers, "/api/tasks", {"name": "Pointed", "points": 3, "sprint": sprint})
+    with clock.on(start + timedelta(days=2)):
+        patch(client, headers, pointed, {"sprint": None})
+    # No task it holds has points: every day counts tasks, the one that passed through too.
+    result = burndown(client, headers, sprint)
+    assert (result["unit"], result["total"]) == ("tasks", 1)
+    assert [d["remaining"] for d in result["days"]] == [1, 2, 1]
+    # Points on a task it holds make it points, also for the days before it had them.
+    with clock.on(start + timedelta(days=2)):
+        patch(client, headers, pointed, {"sprint": sprint, "points": 5})
+    result = burndown(client, headers, sprint)
+    assert (result["unit"], result["total"]) == ("points", 0)
+    assert [d["remaining"] for d in result["days"]] == [0, 3, 5]
+
+
 def test_days_before_the_logs_oldest_entry_take_the_oldest_state_it_holds(app, client, headers, clock):
     start = TODAY - timedelta(days=2)
     sprint = post(client, headers, "/api/sprints", {"start": start.isoformat(), "end": day(3)})
@@ -241,6 +262,21 @@ def test_velocity_of_the_last_six_ended_sprints(app, client, headers, clock, mak
         (TODAY - timedelta(days=88)).isoformat(),
         (TODAY - timedelta(days=79)).isoformat(),
     )
+
+
+def test_velocity_counts_tasks_when_no_task_its_sprints_hold_has_points(app, client, headers, clock):
+    first = ended_sprint(app, clock, "S1", -30, {"a": None, "b": None, "pointed": 5}, {"a": 3})
+    second = ended_sprint(app, clock, "S2", -15, {"c": None, "d": None}, {"c": 2, "d": 4})
+    with app.app_context():
+        pointed = db.session.scalar(sa.select(Task.id).where(Task.name == "pointed"))
+    patch(client, headers, pointed, {"sprint": None})  # left the sprint after its end
+    project = client.get("/api/projects", headers=headers).get_json()["results"][0]["id"]
+    body = client.get(f"/api/projects/{project}/velocity", headers=headers).get_json()
+    assert body["unit"] == "tasks"
+    assert [(s["id"], s["committed"], s["completed"]) for s in body["sprints"]] == [
+        (first, 3, 1),
+        (second, 2, 2),
+    ]
 
 
 def test_burndown_and_velocity_are_visible_to_members_only(
