@@ -16,12 +16,7 @@ RUN_BY_FLASK_COMMAND = "flask.cli" in sys.modules
 ASYNC_MODE = "threading" if RUN_BY_FLASK_COMMAND else os.environ.get("SOCKETIO_ASYNC_MODE") or "eventlet"
 
 if ASYNC_MODE == "eventlet":
-    import warnings
-
-    # eventlet announces on import that it is in maintenance mode. We know: the
-    # async mode is a setting, and gevent (SOCKETIO_ASYNC_MODE=gevent) works too.
-    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-    import eventlet
+    import eventlet  # its deprecation notice is silenced in gunicorn.conf.py
 
     eventlet.monkey_patch()
 elif ASYNC_MODE == "gevent":
