@@ -205,12 +205,14 @@ TASK_FIELDS = "completed, due, name, order, started"
         ("/api/tasks?status=done", {"status": ["Enter a whole number."]}),
         ("/api/tasks?assigned=nobody", {"assigned": ['User "nobody" does not exist.']}),
         ("/api/tasks?assigned=" + "a" * 151, {"assigned": ["Enter at most 150 characters."]}),
-        ("/api/tasks?assigned=al%00ice", {"assigned": ["Enter at most 150 characters."]}),
+        ("/api/tasks?assigned=al%00ice", {"assigned": ["Null characters are not allowed."]}),
         ("/api/tasks?backlog=maybe", {"backlog": ["Enter true or false."]}),
         ("/api/tasks?ordering=status", {"ordering": [_ordering_error("status", TASK_FIELDS)]}),
         ("/api/tasks?ordering=name,-sprint", {"ordering": [_ordering_error("sprint", TASK_FIELDS)]}),
         ("/api/tasks?search=" + "x" * 201, {"search": ["Enter at most 200 characters."]}),
-        ("/api/tasks?search=a%00b", {"search": ["Enter at most 200 characters."]}),
+        ("/api/tasks?search=a%00b", {"search": ["Null characters are not allowed."]}),
+        ("/api/users?search=%00", {"search": ["Null characters are not allowed."]}),
+        ("/api/projects?search=" + "x" * 200 + "%00", {"search": ["Enter at most 200 characters."]}),
         ("/api/users?ordering=full_name", {"ordering": [_ordering_error("full_name", "username")]}),
         ("/api/users?page=0", {"page": [BAD_PAGE]}),
         ("/api/users?page=-1", {"page": [BAD_PAGE]}),
@@ -329,6 +331,58 @@ def test_page_links_start_like_every_other_link(database_uri, headers, two_of_ea
     assert second["previous"] == f"{base}{path}?page_size=1"
     item_links = [url for url in first["results"][0].get("links", {}).values() if url]
     assert all(url.startswith(f"{base}/api/") for url in item_links), item_links
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["alice", "bob"]),
+        ("ordering=username", ["alice", "bob"]),
+        ("ordering=-username", ["bob", "alice"]),
+    ],
+)
+def test_members_are_ordered_by_username(client, headers, two_of_each, query, expected):
+    response = client.get(f"/api/projects/{two_of_each['project']}/members?{query}", headers=headers)
+    assert names(response) == expected
+
+
+def _fixed_order_error(name, order):
+    return f'Cannot order by "{name}"; this list is always {order}.'
+
+
+@pytest.mark.parametrize(
+    ("url", "errors"),
+    [
+        ("/api/projects/{project}/members?ordering=role", [_ordering_error("role", "username")]),
+        (
+            "/api/projects/{project}/members?ordering=username,-bogus,full_name",
+            [_ordering_error("bogus", "username"), _ordering_error("full_name", "username")],
+        ),
+        ("/api/tasks/{task}/comments?ordering=bogus", [_fixed_order_error("bogus", "oldest first")]),
+        (
+            "/api/tasks/{task}/comments?ordering=-created,id",
+            [_fixed_order_error("created", "oldest first"), _fixed_order_error("id", "oldest first")],
+        ),
+        ("/api/tasks/{task}/comments?ordering=-", [_fixed_order_error("", "oldest first")]),
+        ("/api/tasks/{task}/activity?ordering=bogus", [_fixed_order_error("bogus", "newest first")]),
+        ("/api/sprints/{sprint}/activity?ordering=seq", [_fixed_order_error("seq", "newest first")]),
+        ("/api/projects/{project}/activity?ordering=-at", [_fixed_order_error("at", "newest first")]),
+    ],
+)
+def test_unknown_ordering_is_400_on_every_list(client, headers, two_of_each, url, errors):
+    response = client.get(url.format(**two_of_each), headers=headers)
+    assert_error(response, 400, QUERY_MESSAGE, {"ordering": errors})
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/tasks/{task}/comments", "/api/tasks/{task}/activity", "/api/projects/{project}/activity"]
+)
+def test_an_empty_ordering_leaves_a_fixed_order_as_it_is(client, headers, two_of_each, path):
+    path = path.format(**two_of_each)
+    expected = client.get(path, headers=headers).get_json()
+    assert expected["count"] >= 2
+    for query in ("ordering=", "ordering=,"):
+        assert client.get(f"{path}?{query}", headers=headers).get_json()["results"] == expected["results"]
 
 
 @pytest.mark.parametrize("kind", ["sprints", "tasks", "users"])

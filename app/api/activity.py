@@ -8,7 +8,7 @@ from app import access
 from app.activity import activity_view, entries
 from app.api import listing
 from app.api.docs import ERROR, list_model, nullable
-from app.api.listing import ListArgs, Moment
+from app.api.listing import FixedOrder, ListArgs, Moment
 from app.api.resources import object_route, responses
 
 
@@ -36,6 +36,7 @@ def add_view_route(ns, model, id_arg, path, endpoint, summary, response, view, p
 
 class ActivityArgs(ListArgs):
     since = Moment("only entries after this ISO-8601 date and time")
+    ordering = FixedOrder("newest first")
 
 
 activity_args = ActivityArgs()

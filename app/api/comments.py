@@ -7,7 +7,7 @@ from app import access, db
 from app.api import listing
 from app.api.common import commit_and_dump, json_body, validated
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
-from app.api.listing import ListArgs, page_only
+from app.api.listing import FixedOrder, ListArgs
 from app.api.resources import object_route, responses
 from app.auth import auth, current_user
 from app.errors import ApiError
@@ -38,16 +38,23 @@ def body_write(success, forbidden):
     )
 
 
+class CommentListArgs(ListArgs):
+    ordering = FixedOrder("oldest first")
+
+
+comment_list_args = CommentListArgs()
+
+
 @object_route(ns, "tasks/<int:task_id>/comments", "task_comments", "No such task", task_id="The task's id")
 class TaskComments(Resource):
-    @ns.doc(params=ListArgs.parameters())
+    @ns.doc(params=CommentListArgs.parameters())
     @ns.response(200, "A page of the task's comments, oldest first", comment_list_model)
     @ns.response(400, "A query parameter is not valid", ERROR)
     def get(self, task_id):
         """List a task's comments, oldest first"""
         access.get_or_404(Task, task_id)
         statement = sa.select(Comment).where(Comment.task_id == task_id).order_by(Comment.id)
-        return listing.run(statement, page_only, comment_schema)
+        return listing.run(statement, comment_list_args, comment_schema)
 
     @body_write((201, "Added", comment_model), "Viewers cannot comment")
     def post(self, task_id):

@@ -4,7 +4,8 @@ documents the parameters in the OpenAPI document.
 
 Every list pages (``page``, ``page_size``); a list schema adds its filters,
 ``search`` (with the columns it looks in) and ``ordering`` (with the names it
-accepts). ``run`` applies them all and answers in the DRF list shape.
+accepts, or none for a list in a fixed order). ``run`` applies them all and
+answers in the DRF list shape.
 """
 
 from datetime import date
@@ -100,8 +101,10 @@ class Text(Arg):
         self.max_length = max_length
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if len(value) > self.max_length or "\x00" in value:
+        if len(value) > self.max_length:
             self.fail(f"Enter at most {self.max_length} characters.")
+        if "\x00" in value:
+            self.fail("Null characters are not allowed.")
         return value
 
 
@@ -201,6 +204,30 @@ class Ordering(Arg):
         return statement.order_by(*(clauses or self.default), tiebreak)
 
 
+class FixedOrder(Arg):
+    """``ordering`` on a list whose order is fixed (``order``, e.g. "oldest first"): every
+    field named is refused, as an unknown one is on the other lists. Not documented: the
+    list takes no ordering."""
+
+    def __init__(self, order, **kwargs):
+        super().__init__(f"none: the list is always {order}", **kwargs)
+        self.order = order
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        names = [item.strip().lstrip("-") for item in value.split(",") if item.strip()]
+        if names:
+            raise ValidationError(
+                [f'Cannot order by "{name}"; this list is always {self.order}.' for name in names]
+            )
+        return None
+
+    def parameter(self):
+        return None
+
+    def apply(self, statement, clauses, tiebreak):
+        return statement
+
+
 class ListArgs(Schema):
     """The parameters every list takes: its page."""
 
@@ -213,10 +240,8 @@ class ListArgs(Schema):
     @classmethod
     def parameters(cls):
         """The OpenAPI ``params`` of this list."""
-        return {name: field.parameter() for name, field in cls().fields.items()}
-
-
-page_only = ListArgs()
+        parameters = {name: field.parameter() for name, field in cls().fields.items()}
+        return {name: parameter for name, parameter in parameters.items() if parameter is not None}
 
 
 class Args(dict):

@@ -11,7 +11,7 @@ from app.api import listing
 from app.api.activity import add_activity_route, add_view_route
 from app.api.common import commit_and_dump, json_body, validated
 from app.api.docs import ERROR, links_field, list_model, model_from_schema
-from app.api.listing import ListArgs, Ordering, Search, page_only
+from app.api.listing import ListArgs, Ordering, Search
 from app.api.resources import ModelItem, ModelList, item_route, list_route, model_resource, object_route
 from app.auth import auth, current_user, find_user
 from app.errors import ApiError
@@ -41,6 +41,13 @@ role_model = model_from_schema(ns, "RoleRequest", RoleRequestSchema())
 class ProjectListArgs(ListArgs):
     search = Search("case-insensitive substring of the name", [Project.name])
     ordering = Ordering({"name": Project.name}, default=[Project.name])
+
+
+class MemberListArgs(ListArgs):
+    ordering = Ordering({"username": User.username}, default=[User.username])
+
+
+member_list_args = MemberListArgs()
 
 
 IN_USE = "This project still has sprints or tasks: delete them first."
@@ -112,7 +119,7 @@ def _is_last_admin(membership):
 
 @object_route(ns, "/<int:project_id>/members", "members", "No such project", project_id="The project's id")
 class MemberList(Resource):
-    @ns.doc(params=ListArgs.parameters())
+    @ns.doc(params=MemberListArgs.parameters())
     @ns.response(
         200, "A page of the project's members, by username", list_model(ns, "MemberList", member_model)
     )
@@ -120,13 +127,8 @@ class MemberList(Resource):
     def get(self, project_id):
         """List a project's members and their roles"""
         access.get_or_404(Project, project_id)
-        statement = (
-            sa.select(Membership)
-            .join(User)
-            .where(Membership.project_id == project_id)
-            .order_by(User.username)
-        )
-        return listing.run(statement, page_only, member_schema)
+        statement = sa.select(Membership).join(User).where(Membership.project_id == project_id)
+        return listing.run(statement, member_list_args, member_schema, tiebreak=User.id)
 
 
 @object_route(
