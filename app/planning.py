@@ -7,6 +7,11 @@ are UTC calendar days of the log's timestamps. Where the log has been pruned,
 the oldest state it still holds stands for the days before; a task with no
 logged change at all counts as it is now. The unit is points when a task the
 sprint holds now has points, else every day counts tasks.
+
+No sprint may last longer than ``LONGEST_SPRINT``; a row written before that
+rule with a longer span (a start in year 1) lists its days from the log's
+oldest change of its tasks, the days before only repeating the state it started
+with, and never more than ``LONGEST_SPRINT`` of them.
 """
 
 from dataclasses import dataclass
@@ -18,6 +23,7 @@ import sqlalchemy as sa
 from app import db
 from app.fields import json_number
 from app.models import Event, Sprint, Status, Task
+from app.schemas import LONGEST_SPRINT
 
 DONE = int(Status.DONE)
 
@@ -85,6 +91,20 @@ class SprintHistory:
             yield day, states
             day += timedelta(days=1)
 
+    def on(self, day):
+        """``{task id: state}`` at the end of ``day``."""
+        _, states = next(self.days(day, day))
+        return states
+
+    def first_listed_day(self, last):
+        """The sprint's start; for a span longer than any sprint may have, the later of the
+        day of the log's oldest change of its tasks and ``LONGEST_SPRINT`` before ``last``."""
+        start = self.sprint.start
+        if last - start <= LONGEST_SPRINT:
+            return start
+        oldest = min((day for day, _, _ in self.changes), default=last)
+        return max(start, min(oldest, last), last - LONGEST_SPRINT)
+
     def held(self, states, done=None):
         """The size of the tasks in the sprint (only those done, or not done, if ``done`` is given)."""
         return sum(
@@ -99,12 +119,12 @@ class SprintHistory:
     def burndown(self, today=None):
         sprint = self.sprint
         last = min(today or date.today(), sprint.end)
-        days = [(day, self.held(states, done=False)) for day, states in self.days(sprint.start, last)]
-        if days:
-            total = days[0][1]
-        else:  # the sprint has not started: what it holds now
-            *_, (_, states) = self.days(last, last)
-            total = self.held(states, done=False)
+        days = [
+            (day, self.held(states, done=False))
+            for day, states in self.days(self.first_listed_day(last), last)
+        ]
+        # What it held at the end of its first day; before it has started, what it holds now.
+        total = self.held(self.on(min(sprint.start, last)), done=False)
         length = (sprint.end - sprint.start).days
         return {
             "sprint": sprint.id,
@@ -125,10 +145,7 @@ class SprintHistory:
     def velocity(self):
         """(committed at the end of its first day, completed at the end of its last)."""
         sprint = self.sprint
-        _, at_start = next(self.days(sprint.start, sprint.start))
-        committed = self.held(at_start)
-        *_, (_, at_end) = self.days(sprint.start, sprint.end)
-        return committed, self.held(at_end, done=True)
+        return self.held(self.on(sprint.start)), self.held(self.on(sprint.end), done=True)
 
 
 def histories(sprints):

@@ -2,7 +2,7 @@
 
 import contextvars
 import functools
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from marshmallow import (
@@ -205,11 +205,20 @@ class SprintSchema(ProjectPart, ModelSchema):
         end = self.current(data, "end")
         if self.instance is None and "start" not in data:
             data["start"] = end - SPRINT_LENGTH
-        if self.current(data, "start") > end:
+        start = self.current(data, "start")
+        if start > end:
             raise ValidationError("Start date must be on or before the end date.", "start")
+        # Checked when the dates move (either of them), so that a row written before the
+        # limit can still be renamed, and sent back as it was read.
+        moved = self.instance is None or (start, end) != (self.instance.start, self.instance.end)
+        if moved and end - start > LONGEST_SPRINT:
+            raise ValidationError(SPRINT_TOO_LONG, "start")
 
 
 SPRINT_END_TAKEN = "A sprint with this end date already exists."
+# A year, leap day included: longer than any real sprint, and a burndown's days stay few.
+LONGEST_SPRINT = timedelta(days=366)
+SPRINT_TOO_LONG = f"Start date must be at most {LONGEST_SPRINT.days} days before the end date."
 
 
 class TaskSchema(ProjectPart, ModelSchema):

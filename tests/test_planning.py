@@ -128,6 +128,53 @@ class TestStartAndPoints:
                 {"start": ["Not a valid date."]},
             )
 
+    def test_a_sprint_lasts_a_year_at_most(self, app, client, headers, snapshot):
+        too_long = {"start": ["Start date must be at most 366 days before the end date."]}
+        sprint = post(client, headers, "/api/sprints", {"start": day(-5), "end": day(10)})
+        with app.app_context():  # written before the limit: a span of two thousand years
+            legacy = Sprint(
+                project_id=project_id_named(TEAM),
+                name="Legacy",
+                start=date(1, 1, 1),
+                end=TODAY + timedelta(20),
+            )
+            db.session.add(legacy)
+            db.session.commit()
+            legacy = legacy.id
+        with unchanged(snapshot):
+            for start in ("0001-01-01", day(12 - 367)):
+                assert_invalid(
+                    client.post("/api/sprints", headers=headers, json={"start": start, "end": day(12)}),
+                    too_long,
+                )
+            assert_invalid(
+                client.patch(f"/api/sprints/{sprint}", headers=headers, json={"start": day(-400)}), too_long
+            )
+            # Only the end moves, away from the start.
+            assert_invalid(
+                client.patch(f"/api/sprints/{sprint}", headers=headers, json={"end": day(400)}), too_long
+            )
+            assert_invalid(
+                client.put(
+                    f"/api/sprints/{sprint}", headers=headers, json={"start": "0001-01-01", "end": day(10)}
+                ),
+                too_long,
+            )
+            assert_invalid(
+                client.patch(f"/api/sprints/{legacy}", headers=headers, json={"end": day(30)}), too_long
+            )
+        response = client.post("/api/sprints", headers=headers, json={"start": day(11 - 366), "end": day(11)})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        response = client.patch(f"/api/sprints/{sprint}", headers=headers, json={"end": day(361)})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        # A row with a longer span keeps working while its dates stay.
+        response = client.patch(f"/api/sprints/{legacy}", headers=headers, json={"name": "Renamed"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.get_json()
+        response = client.put(f"/api/sprints/{legacy}", headers=headers, json=body)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json()["start"] == "0001-01-01"
+
 
 HISTORY_POINTS = {"A": 3, "B": 5, "C": 2, "D": 1, "E": 8}
 
@@ -211,6 +258,70 @@ def test_days_before_the_logs_oldest_entry_take_the_oldest_state_it_holds(app, c
         db.session.commit()
     # The first day is older than the log: "Kept" counts as the oldest logged state has it, Done.
     assert [d["remaining"] for d in burndown(client, headers, sprint)["days"]] == [4, 4, 6]
+
+
+def legacy_sprint(app, end):
+    """A sprint that started in year 1, as a row written before sprints had a longest span."""
+    with app.app_context():
+        sprint = Sprint(project_id=project_id_named(TEAM), name="Legacy", start=date(1, 1, 1), end=end)
+        db.session.add(sprint)
+        db.session.commit()
+        return sprint.id
+
+
+def test_a_span_longer_than_any_sprint_lists_its_days_from_the_logs_oldest_change(
+    app, client, headers, clock
+):
+    sprint = legacy_sprint(app, TODAY + timedelta(days=10))
+    with clock.on(TODAY - timedelta(days=2)):
+        a = post(client, headers, "/api/tasks", {"name": "A", "points": 2, "sprint": sprint})
+        post(client, headers, "/api/tasks", {"name": "B", "points": 3, "sprint": sprint})
+    with clock.on(TODAY - timedelta(days=1)):
+        patch(client, headers, a, {"status": Status.DONE})
+    result = burndown(client, headers, sprint)
+    assert (result["start"], result["end"], result["unit"]) == ("0001-01-01", day(10), "points")
+    assert result["total"] == 0  # what it held at its start
+    assert [(d["date"], d["remaining"], d["ideal"]) for d in result["days"]] == [
+        (day(-2), 5, 0),
+        (day(-1), 3, 0),
+        (day(0), 3, 0),
+    ]
+
+
+def test_a_span_longer_than_any_sprint_lists_a_year_of_days_at_most(app, client, headers, clock):
+    sprint = legacy_sprint(app, TODAY + timedelta(days=10))
+    with clock.on(TODAY - timedelta(days=500)):
+        a = post(client, headers, "/api/tasks", {"name": "A", "points": 2, "sprint": sprint})
+    with clock.on(TODAY - timedelta(days=300)):
+        post(client, headers, "/api/tasks", {"name": "B", "points": 3, "sprint": sprint})
+    with clock.on(TODAY - timedelta(days=3)):
+        patch(client, headers, a, {"status": Status.IN_PROGRESS})
+        patch(client, headers, a, {"status": Status.DONE})
+    days = burndown(client, headers, sprint)["days"]
+    assert [d["date"] for d in days] == [(TODAY - timedelta(days=366 - i)).isoformat() for i in range(367)]
+    remaining = [d["remaining"] for d in days]
+    assert remaining == [2] * (366 - 300) + [5] * (300 - 3) + [3] * 4
+
+
+def test_velocity_of_a_span_longer_than_any_sprint(app, client, headers, clock):
+    sprint = legacy_sprint(app, TODAY - timedelta(days=1))
+    with clock.on(TODAY - timedelta(days=6)), app.app_context():
+        rows = [
+            Task(name=name, points=None, sprint_id=sprint, project_id=project_id_named(TEAM))
+            for name in "abc"
+        ]
+        db.session.add_all(rows)
+        db.session.commit()
+        done = rows[0].id
+    with clock.on(TODAY - timedelta(days=2)), app.app_context():
+        db.session.get(Task, done).status = Status.DONE
+        db.session.commit()
+    project = client.get("/api/projects", headers=headers).get_json()["results"][0]["id"]
+    body = client.get(f"/api/projects/{project}/velocity", headers=headers).get_json()
+    assert body["unit"] == "tasks"
+    assert [(s["id"], s["start"], s["committed"], s["completed"]) for s in body["sprints"]] == [
+        (sprint, "0001-01-01", 0, 1)
+    ]
 
 
 def test_a_sprint_that_has_not_started_has_no_days_yet(client, headers):
