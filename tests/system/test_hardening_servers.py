@@ -120,6 +120,19 @@ def test_an_oversized_socket_message_closes_that_socket_only(server, live):
     assert live(server, ben, "sender again", subscribe=board).sio.connected
 
 
+@pytest.mark.server
+def test_a_long_address_is_answered_by_the_api_in_json(server):
+    """gunicorn refuses a request line over its limit itself, in HTML; the limit is
+    gunicorn's highest, so that a long query reaches the API and gets its JSON 400."""
+    token = issue_token(server.url, "ann", PASSWORD)
+    response = requests.get(
+        server.url + "/api/tasks", params={"search": "a" * 6000}, headers=token_header(token), timeout=10
+    )
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["errors"]["search"] == ["Enter at most 200 characters."]
+
+
 FLOOD_RATE = 1000  # hints a second from one socket: a hundred times what it may send
 
 
