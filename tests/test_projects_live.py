@@ -189,3 +189,66 @@ def test_a_deactivated_users_sockets_are_closed(app, world):
         db.session.scalar(sa.select(User).where(User.username == "vic")).is_active = False
         db.session.commit()
     vic.wait_disconnected()
+
+
+def project_news(messages, project):
+    """The changes among ``messages`` that tell of ``project`` or of its memberships."""
+    return [
+        change
+        for change in changes_of(messages)
+        if (change["model"] == "project" and change["id"] == project)
+        or (change["model"] == "member" and change["body"]["project"] == project)
+    ]
+
+
+def lobby_sentinel(make_user, sockets):
+    """A user added now reaches every socket (the lobby): what came before it, per socket."""
+    sentinel = make_user("sentinel", project=None).id
+    return [socket.wait_change("user", sentinel, "add")[1] for socket in sockets]
+
+
+def test_a_new_project_reaches_its_creators_sockets_and_no_one_else(client, world, make_user):
+    ann, ann_again, bo, zed, nobody = (world.connect(name) for name in ("ann", "ann", "bo", "zed", "nobody"))
+    project = post(client, world.headers["ann"], "/api/projects", {"name": "Hermes"})
+    for socket in (ann, ann_again):
+        added, _ = socket.wait_change("project", project, "add")
+        assert added["actor"] == "ann"
+        assert added["body"]["name"] == "Hermes"
+        joined, _ = socket.wait_for("change", lambda c: c["model"] == "member")
+        assert joined["body"]["project"] == project
+        assert joined["seq"] > added["seq"]
+    for earlier in lobby_sentinel(make_user, (bo, zed, nobody)):
+        assert project_news(earlier, project) == []
+
+
+def test_a_member_added_after_the_creation_hears_of_the_membership_only(client, world, make_user):
+    ann, bo = world.connect("ann"), world.connect("bo")
+    project = post(client, world.headers["ann"], "/api/projects", {"name": "Hermes"})
+    response = client.put(
+        f"/api/projects/{project}/members/bo", headers=world.headers["ann"], json={"role": "member"}
+    )
+    assert response.status_code == 201
+    ann.wait_change("project", project, "add")
+    (earlier,) = lobby_sentinel(make_user, (bo,))
+    assert [(c["model"], c["action"], c["body"]["username"]) for c in project_news(earlier, project)] == [
+        ("member", "add", "bo")
+    ]
+
+
+def test_a_removed_project_reaches_the_members_it_had_and_no_one_else(client, world, make_user):
+    ann = world.headers["ann"]
+    project = post(client, ann, "/api/projects", {"name": "Hermes"})
+    for name, role in (("bo", "member"), ("vic", "viewer"), ("zed", "member")):
+        response = client.put(f"/api/projects/{project}/members/{name}", headers=ann, json={"role": role})
+        assert response.status_code == 201
+    sockets = {name: world.connect(name) for name in ("ann", "bo", "vic", "zed", "nobody")}
+    # zed leaves first, in a transaction of its own: no longer a member when the project goes.
+    assert client.delete(f"/api/projects/{project}/members/zed", headers=ann).status_code == 204
+    assert client.delete(f"/api/projects/{project}", headers=ann).status_code == 204
+    for name in ("ann", "bo", "vic"):
+        removed, _ = sockets[name].wait_change("project", project, "remove")
+        assert removed["body"] is None
+        assert removed["actor"] == "ann"
+    zed_saw, nobody_saw = lobby_sentinel(make_user, (sockets["zed"], sockets["nobody"]))
+    assert [(c["model"], c["action"]) for c in project_news(zed_saw, project)] == [("member", "remove")]
+    assert changes_of(nobody_saw) == []

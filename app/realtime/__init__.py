@@ -20,7 +20,7 @@ class Realtime:
     def __init__(self, app, socketio):
         self.app = app
         self.socketio = socketio
-        self.feed = LogFeed(app, socketio, self._access_changed)
+        self.feed = LogFeed(app, socketio, self._access_changed, self._to_members)
         # This app's server: ``socketio.server`` is replaced by every later init_app
         # (several apps in one process, as in tests).
         self.server = self.feed.server
@@ -80,6 +80,9 @@ class Realtime:
 
     def _access_changed(self, event):
         sessions.apply_access_change(self, event)
+
+    def _to_members(self, change, project_id, rooms):
+        sessions.send_to_members(self, change, project_id, rooms)
 
     def _watch_queue(self):
         manager = self.socketio.server.manager

@@ -6,6 +6,12 @@ request, a CLI command or a script using the models. Nothing is sent from
 here: after the commit, the log feed (``feed.py``) is told there is news, and
 a rolled-back transaction leaves no row behind and tells no one.
 
+A transaction's rows share one ``created`` time, the time it logged its first
+change: a reader of the log can tell which changes were made together (a
+project and its first admin). A project's removal is logged before the removals
+of its memberships that go with it, so that, delivered in order, it still finds
+the members it had.
+
 ``install`` connects the hooks; ``realtime.init_app`` calls it.
 """
 
@@ -173,7 +179,7 @@ def _collect(session):
             and _old_value(obj, "revoked", _UNCHANGED) is None
         ):
             rows.append(_revocation(obj))
-    for obj in session.deleted:
+    for obj in sorted(session.deleted, key=lambda obj: not isinstance(obj, Project)):
         if type(obj) in MODELS:
             rows.append(_row(obj, "remove", removed_comments))
     return rows
@@ -190,20 +196,20 @@ def _write_log(session, flush_context):
     # On PostgreSQL the rows are numbered at commit, in commit order (app/log_numbers.py).
     defaults = dict.fromkeys(("project", "subject", "board", "previous_board", "task", "label", "details"))
     defaults["all_boards"] = False
+    defaults["created"] = session.info.setdefault("logged_at", utcnow())
     connection.execute(_LOG_INSERT, [{**defaults, **row} for row in rows])
-    session.info["log_written"] = True
 
 
 def _announce(session):
     session.info.pop("restored", None)
-    if session.info.pop("log_written", False) and has_app_context():
+    if session.info.pop("logged_at", None) is not None and has_app_context():
         realtime = current_app.extensions.get("realtime")
         if realtime is not None:
             realtime.committed()
 
 
 def _forget(session):
-    session.info.pop("log_written", None)
+    session.info.pop("logged_at", None)
     session.info.pop("restored", None)
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app import db
 from app.models import Event
-from app.realtime.rooms import rooms_for, seen_by_board, token_room
+from app.realtime.rooms import rooms_for, seen_by_board, token_room, user_room
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,15 @@ BATCH = 500
 
 
 class LogFeed:
-    def __init__(self, app, socketio, on_access_change):
+    def __init__(self, app, socketio, on_access_change, to_members):
         self.app = app
         # Called with each logged change before it is delivered, to adjust sockets' rooms and roles.
         self.on_access_change = on_access_change
+        # Called with a project's change, its id and rooms: sends it to its members' sockets there.
+        self.to_members = to_members
+        # (log time, project id, change) of a project just added, while the rest of its
+        # transaction is delivered: the members added with it get its add as they join.
+        self._new_project = None
         self.socketio = socketio
         # This app's server: ``socketio.server`` is replaced by every later init_app
         # (several apps in one process, as in tests), and must not get our changes.
@@ -102,9 +107,27 @@ class LogFeed:
                 server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
             return
         self.on_access_change(event)
+        change = event.as_change()
         rooms = rooms_for(event)
+        if event.model == "project":
+            self.to_members(change, event.project, rooms)
+            self._new_project = (event.created, event.project, change) if event.action == "add" else None
+            return
+        if self._new_project is not None:
+            self._tell_new_member(event)
         if rooms:
-            server.emit("change", event.as_change(), to=rooms, namespace=NAMESPACE, ignore_queue=True)
+            server.emit("change", change, to=rooms, namespace=NAMESPACE, ignore_queue=True)
+
+    def _tell_new_member(self, event):
+        """A project's add reaches its members as of that change: none had joined its room
+        yet, since their memberships are logged after it. The members added in the same
+        transaction (its creator), told by the log time they share, get it as they join;
+        one added later does not."""
+        created, project_id, change = self._new_project
+        if event.created != created:
+            self._new_project = None
+        elif event.model == "member" and event.action == "add" and event.project == project_id:
+            self.to_members(change, project_id, [user_room(event.subject)])
 
     def replay_and_join(self, sid, sprint_id, project_id, since, rooms, still_allowed):
         """Send ``sid`` the board's changes after ``since``, then join it to ``rooms``.

@@ -129,6 +129,11 @@ def apply_access_change(realtime, event):
                 server.enter_room(sid, project_room(event.project), namespace=NAMESPACE)
 
 
+def send_to_members(realtime, change, project_id, rooms):
+    """A project's ``change`` to the sockets in ``rooms`` (on this process) of its members."""
+    realtime.server.emit("change", change, to=rooms, namespace=NAMESPACE, ignore_queue=True)
+
+
 def _sockets_of(realtime, username):
     server = realtime.server
     for sid, _ in list(server.manager.get_participants(NAMESPACE, user_room(username))):
