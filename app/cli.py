@@ -12,6 +12,10 @@ from app.models import Membership, Project, Role, Sprint, Status, Task, User
 from app.realtime.changelog import prune_log
 
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
+FULL_NAME_MAX_LENGTH = 200  # users.full_name
+PROJECT_NAME_MAX_LENGTH = 100  # projects.name
+# The longest --older-than (a century): a far longer one put the cutoff before the year 1.
+MAX_AGE_SECONDS = 100 * 366 * 24 * 3600
 
 DEMO_PASSWORD = "scrum-demo"  # noqa: S105  (printed for anyone to try the demo)
 DEMO_USERS = [("alice", "Alice Archer"), ("bob", "Bob Baker"), ("carol", "Carol Chen")]
@@ -32,28 +36,48 @@ DEMO_TASKS = [
 ]
 
 
+def text(value, what):
+    """``value``, if the database can store it; else a clear error about ``what``.
+
+    An argument that is not valid UTF-8 reaches Python with lone surrogates in it, which
+    no database driver can send."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise click.ClickException(f"{what} is not valid UTF-8 text.") from None
+    if "\x00" in value:
+        raise click.ClickException(f"{what} may not contain null characters.")
+    return value
+
+
 def create_user(username, password, full_name=""):
     if not USERNAME_PATTERN.match(username):
         raise click.ClickException("A username has 1 to 150 letters, digits or the characters . @ + - _")
     if not password:
         raise click.ClickException("The password may not be empty.")
+    text(password, "The password")
+    full_name = text(full_name or "", "The full name")
+    if len(full_name) > FULL_NAME_MAX_LENGTH:
+        raise click.ClickException(
+            f"A full name has at most {FULL_NAME_MAX_LENGTH} characters (this one has {len(full_name)})."
+        )
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise click.ClickException(f'A user named "{username}" already exists.')
-    user = User(username=username, full_name=full_name or "")
+    user = User(username=username, full_name=full_name)
     user.set_password(password)
     db.session.add(user)
     return user
 
 
 def find_project(name):
-    project = db.session.scalar(sa.select(Project).where(Project.name == name))
+    project = db.session.scalar(sa.select(Project).where(Project.name == text(name, "The project name")))
     if project is None:
         raise click.ClickException(f'There is no project named "{name}".')
     return project
 
 
 def find_user(username):
-    user = db.session.scalar(sa.select(User).where(User.username == username))
+    user = db.session.scalar(sa.select(User).where(User.username == text(username, "The username")))
     if user is None:
         raise click.ClickException(f'There is no user named "{username}".')
     return user
@@ -64,8 +88,8 @@ class ProjectExists(click.ClickException):
 
 
 def create_project(name, admin):
-    if not name.strip() or len(name) > 100:
-        raise click.ClickException("A project name has 1 to 100 characters.")
+    if not text(name, "The project name").strip() or len(name) > PROJECT_NAME_MAX_LENGTH:
+        raise click.ClickException(f"A project name has 1 to {PROJECT_NAME_MAX_LENGTH} characters.")
     if db.session.scalar(sa.select(Project.id).where(Project.name == name)) is not None:
         raise ProjectExists(f'A project named "{name}" already exists.')
     project = Project(name=name)
@@ -96,7 +120,9 @@ def create_user_in_project(username, password, full_name, project_name, role):
     """Create the user, adding them to ``project_name`` if given; returns what was done."""
     project = None
     if project_name is not None:
-        project = db.session.scalar(sa.select(Project).where(Project.name == project_name))
+        project = db.session.scalar(
+            sa.select(Project).where(Project.name == text(project_name, "The project name"))
+        )
     user = create_user(username, password, full_name)
     if project_name is None:
         return f'Created user "{username}".'
@@ -221,7 +247,7 @@ def register(app):
     @app.cli.command("prune-events")
     @click.option(
         "--older-than",
-        type=click.IntRange(min=0),
+        type=click.IntRange(min=0, max=MAX_AGE_SECONDS),
         default=None,
         help="Age in seconds; default: EVENT_RETENTION (a week).",
     )

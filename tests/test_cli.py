@@ -92,6 +92,32 @@ class TestCreateUser:
         assert result.exit_code == 0, result.output
         assert set(all_users(app)) == {username}
 
+    @pytest.mark.parametrize(
+        ("full_name", "message"),
+        [
+            pytest.param("x" * 201, "A full name has at most 200 characters (this one has 201).", id="201"),
+            pytest.param(
+                "Zoë " + "x" * 300, "A full name has at most 200 characters (this one has 304).", id="304"
+            ),
+            pytest.param("Bad \udcff bytes", "The full name is not valid UTF-8 text.", id="not UTF-8"),
+        ],
+    )
+    @pytest.mark.parametrize("in_a_new_project", [False, True], ids=["alone", "in a new project"])
+    def test_a_full_name_the_database_cannot_hold_is_refused(self, app, full_name, message, in_a_new_project):
+        """On PostgreSQL it failed in the database with a traceback; SQLite stored it whole."""
+        before = row_counts(app)
+        project = ["--project", "New"] if in_a_new_project else []
+        result = run(app, "create-user", "gina", "--password", "pw", "--full-name", full_name, *project)
+        assert result.exit_code == 1
+        assert isinstance(result.exception, SystemExit)  # not an error from the database
+        assert f"Error: {message}" in result.output
+        assert row_counts(app) == before
+
+    def test_a_full_name_of_200_characters_is_kept_whole(self, app):
+        result = run(app, "create-user", "gina", "--password", "pw", "--full-name", "é" * 200)
+        assert result.exit_code == 0, result.output
+        assert all_users(app)["gina"][0] == "é" * 200
+
     def test_empty_password_is_refused(self, app):
         result = run(app, "create-user", "gina", "--password", "")
         assert result.exit_code == 1
@@ -141,6 +167,23 @@ class TestProjectsOnTheCommandLine:
             (["add-member", "Taken", "ghost"], 'There is no user named "ghost".'),
             (["add-member", "Taken", "ann", "--role", "member"], "A project needs at least one admin."),
             (["add-member", "Taken", "ann", "--role", "owner"], "Invalid value for '--role'"),
+            # Arguments the database cannot hold (not valid UTF-8, too long) are refused before it sees them.
+            (["create-project", "x" * 101, "--admin", "ann"], "A project name has 1 to 100 characters."),
+            (["create-project", "Bad \udcff", "--admin", "ann"], "The project name is not valid UTF-8 text."),
+            (["create-project", "Apollo", "--admin", "\udcff"], "The username is not valid UTF-8 text."),
+            (["add-member", "\udcff", "ann"], "The project name is not valid UTF-8 text."),
+            (["add-member", "Taken", "an\udcff"], "The username is not valid UTF-8 text."),
+            (["deactivate-user", "\udcff"], "The username is not valid UTF-8 text."),
+            (["create-user", "bo", "--password", "\udcff"], "The password is not valid UTF-8 text."),
+            (
+                ["create-user", "bo", "--password", "pw", "--project", "\udcff"],
+                "The project name is not valid UTF-8 text.",
+            ),
+            (
+                ["create-user", "bo", "--password", "pw", "--project", "x" * 101],
+                "A project name has 1 to 100 characters.",
+            ),
+            (["prune-events", "--older-than", "9" * 20], "Invalid value for '--older-than'"),
         ],
     )
     def test_bad_input_is_refused_and_changes_nothing(self, app, args, message):
@@ -149,6 +192,7 @@ class TestProjectsOnTheCommandLine:
         before = row_counts(app), memberships(app)
         result = run(app, *args)
         assert result.exit_code != 0
+        assert isinstance(result.exception, SystemExit), result.exception
         assert message in result.output
         assert (row_counts(app), memberships(app)) == before
 
