@@ -252,3 +252,36 @@ def test_a_removed_project_reaches_the_members_it_had_and_no_one_else(client, wo
     zed_saw, nobody_saw = lobby_sentinel(make_user, (sockets["zed"], sockets["nobody"]))
     assert [(c["model"], c["action"]) for c in project_news(zed_saw, project)] == [("member", "remove")]
     assert changes_of(nobody_saw) == []
+
+
+def test_a_project_change_shows_each_member_its_own_role(client, world):
+    sockets = {name: world.connect(name) for name in ("ann", "bo", "vic")}
+    patch(client, world.headers["ann"], f"/api/projects/{world.apollo}", {"description": "Moon"})
+    for name, socket in sockets.items():
+        change, _ = socket.wait_change("project", world.apollo, "update")
+        shown = client.get(f"/api/projects/{world.apollo}", headers=world.headers[name]).get_json()
+        assert change["body"] == shown
+        assert list(change["body"]) == list(shown)  # in the REST view's order too
+    assert [sockets[name].received("change")[-1]["body"]["role"] for name in sockets] == [
+        "admin",
+        "member",
+        "viewer",
+    ]
+    # A new role shows in the next change.
+    response = client.put(
+        f"/api/projects/{world.apollo}/members/bo", headers=world.headers["ann"], json={"role": "viewer"}
+    )
+    assert response.status_code == 200
+    patch(client, world.headers["ann"], f"/api/projects/{world.apollo}", {"name": "Apollo 11"})
+    change, _ = sockets["bo"].wait_change("project", world.apollo, "update")
+    assert change["body"]["role"] == "viewer"
+    assert change["body"]["name"] == "Apollo 11"
+
+
+def test_a_new_projects_add_shows_its_creator_the_rest_view(client, world):
+    ann = world.connect("ann")
+    response = client.post("/api/projects", headers=world.headers["ann"], json={"name": "Hermes"})
+    assert response.status_code == 201
+    change, _ = ann.wait_change("project", response.get_json()["id"], "add")
+    assert change["body"] == response.get_json()
+    assert change["body"]["role"] == "admin"

@@ -27,7 +27,7 @@ from app.models import Comment, Event, Membership, Project, Sprint, Task, Token,
 from app.realtime.changes import changed_fields
 from app.schemas import comment_schema, member_schema, project_schema, sprint_schema, task_schema, user_schema
 
-# A project's body leaves out ``role``: that is each reader's own.
+# A project's body leaves out ``role``, each reader's own: ``sessions.send_to_members`` fills it in.
 _logged_project_schema = type(project_schema)(exclude=("role",))
 
 MODELS = {

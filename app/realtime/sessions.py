@@ -16,6 +16,7 @@ import redis
 from app.models import Role
 from app.realtime.feed import NAMESPACE
 from app.realtime.rooms import backlog_room, board_room, project_room, user_room
+from app.schemas import project_schema
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,39 @@ def apply_access_change(realtime, event):
                 server.enter_room(sid, project_room(event.project), namespace=NAMESPACE)
 
 
+# A project's fields in the order its REST view shows them.
+PROJECT_FIELDS = tuple(project_schema.dump_fields)
+
+
 def send_to_members(realtime, change, project_id, rooms):
-    """A project's ``change`` to the sockets in ``rooms`` (on this process) of its members."""
-    realtime.server.emit("change", change, to=rooms, namespace=NAMESPACE, ignore_queue=True)
+    """A project's ``change`` to the sockets in ``rooms`` (on this process) of its members.
+
+    The logged body leaves out ``role``, the reader's own: each socket gets it with its
+    user's role filled in, as the REST API shows the project to that user. The roles
+    are those kept for each socket, so this costs one message per role, and no query.
+    """
+    server = realtime.server
+    by_role = {}
+    for sid, _ in server.manager.get_participants(NAMESPACE, rooms):
+        user = realtime.sockets.get(sid)
+        role = None if user is None else user.roles.get(project_id)
+        if role is not None:
+            by_role.setdefault(role, []).append(sid)
+    if change["body"] is None:  # a removal: nothing to fill in
+        members = [sid for sids in by_role.values() for sid in sids]
+        if members:
+            server.emit("change", change, to=members, namespace=NAMESPACE, ignore_queue=True)
+        return
+    for role, sids in by_role.items():
+        shown = {**change, "body": _with_role(change["body"], role)}
+        server.emit("change", shown, to=sids, namespace=NAMESPACE, ignore_queue=True)
+
+
+def _with_role(body, role):
+    shown = {**body, "role": str(role)}
+    ordered = {name: shown[name] for name in PROJECT_FIELDS if name in shown}
+    ordered.update(shown)
+    return ordered
 
 
 def _sockets_of(realtime, username):
