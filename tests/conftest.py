@@ -72,6 +72,8 @@ def _empty_tables():
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
+        # Ids start again at 1, as RESTART IDENTITY does (tables are made with AUTOINCREMENT).
+        db.session.execute(sa.text("DELETE FROM sqlite_sequence"))
     db.session.commit()
 
 
