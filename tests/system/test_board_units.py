@@ -377,15 +377,16 @@ def test_todays_burndown_point_comes_from_the_boards_tasks_and_the_rest_from_the
           const twoTasks = [task(1), task(2, { status: 4 })];
           const counted = liveBurndown({ ...fetched, unit: "tasks", total: 4 }, twoTasks, "2030-01-03");
           const firstPoints = liveBurndown({ ...fetched, unit: "tasks" }, tasks, "2030-01-03");
+          const pointsGone = liveBurndown(fetched, twoTasks, "2030-01-03");
           const ahead = { ...fetched, start: "2030-01-05", days: [], total: 0 };
           const notStarted = liveBurndown(ahead, tasks, "2030-01-03");
           const ended = liveBurndown(fetched, tasks, "2030-02-01");
           return [today, tomorrow.days.map((day) => [day.date, day.remaining]), counted.today,
                   counted.days.at(-1), firstPoints.stale, today.stale, notStarted, ended.today,
-                  ended.days.length];
+                  ended.days.length, [pointsGone.unit, pointsGone.stale, pointsGone.today]];
         }"""),
     )
-    today, tomorrow, counted, counted_last, first_points, fresh, not_started, *ended = results
+    today, tomorrow, counted, counted_last, first_points, fresh, not_started, *ended, points_gone = results
     ended_today, ended_days = ended
     # Today's point: the points of the tasks not Done (2.5 + 0.1 + 0.2, without a float error);
     # the days before it as fetched.
@@ -397,6 +398,8 @@ def test_todays_burndown_point_comes_from_the_boards_tasks_and_the_rest_from_the
     assert counted == 1 and counted_last == {"date": "2030-01-03", "remaining": 1, "ideal": 3.2}
     # The first points given in a sprint counted in tasks make the history stale.
     assert first_points is True and fresh is False
+    # So does the last pointed task leaving a sprint counted in points: it is counted in tasks now.
+    assert points_gone == ["tasks", True, 1]
     # Before its start there is no point yet, and the ideal starts from what the sprint holds now.
     assert not_started["today"] is None and not_started["days"] == [] and not_started["total"] == 2.8
     # After its end the history stands as it is.

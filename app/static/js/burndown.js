@@ -11,11 +11,13 @@ import { formatAmount, remainingOf, unitOf } from "./points.js";
 /**
  * The numbers behind the chart on `now` (a UTC day): the fetched days, with
  * today's `remaining` from `tasks` (the sprint's tasks as the board shows them).
- * `stale` says the fetched history no longer fits: its unit changed (the first
- * points were given to a task of a sprint counted in tasks).
+ * The unit follows the tasks as the server's does: points when one of them has
+ * points. `stale` says the fetched history no longer fits: its unit changed (the
+ * first points were given in a sprint counted in tasks, or the last pointed task
+ * left it or lost its points).
  */
 export function liveBurndown(fetched, tasks, now) {
-  const unit = fetched.unit === "points" ? "points" : unitOf(tasks);
+  const unit = unitOf(tasks);
   const days = fetched.days.map((entry) => ({ date: entry.date, remaining: entry.remaining }));
   const inSprint = now >= fetched.start && now <= fetched.end;
   const today = remainingOf(tasks, unit);

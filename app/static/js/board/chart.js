@@ -1,7 +1,7 @@
 // The board's burndown: the sprint's history fetched once, today's point kept
 // up to date from the board's own tasks on every render. The history is
 // fetched again only when what it depends on changes: the (UTC) day, the
-// sprint's dates, the unit (the first points given), or a resync of the board.
+// sprint's dates, the unit (points in the sprint or none), or a resync of the board.
 
 import { api } from "../api.js";
 import { liveBurndown, renderBurndown } from "../burndown.js";
