@@ -9,7 +9,7 @@ import logging
 from app.models import utcnow
 from app.realtime import changelog, packets, sessions, websockets
 from app.realtime.feed import LogFeed
-from app.realtime.presence import make_presence
+from app.realtime.presence import TTL_IN_INTERVALS, make_presence
 from app.realtime.turns import EventTurns
 from app.realtime.wakeups import Wakeups
 
@@ -25,7 +25,11 @@ class Realtime:
         # (several apps in one process, as in tests).
         self.server = self.feed.server
         self.wakeups = Wakeups(app.config["REDIS_URL"], app.config["REDIS_PREFIX"], socketio)
-        self.presence = make_presence(app.config["REDIS_URL"], app.config["REDIS_PREFIX"])
+        self.presence = make_presence(
+            app.config["REDIS_URL"],
+            app.config["REDIS_PREFIX"],
+            ttl=TTL_IN_INTERVALS * app.config["HOUSEKEEPING_INTERVAL"],
+        )
         self.sockets = {}  # sid -> sessions.SocketUser, for this process's sockets
         self.turns = EventTurns(self.server.eio.create_event)  # each socket's events in order
         self._housekeeping_started = False
@@ -75,7 +79,8 @@ class Realtime:
                 server.disconnect(sid, namespace="/", ignore_queue=True)
 
     def _refresh_presence(self):
-        for board in self.presence.refresh():
+        for board, drags in self.presence.refresh():
+            sessions.end_abandoned_drags(self, board, drags)
             sessions.broadcast_presence(self, board)
 
     def _access_changed(self, event):

@@ -108,6 +108,33 @@ def end_drags(realtime, sid, user, board):
             del user.drags[task_id]
 
 
+def track_drag(realtime, sid, user, task_id, action, boards):
+    """Note a drag started on ``boards``, or ended (``dragend``, ``drop``) wherever it was
+    shown; and keep each board's unfinished drags beside the socket's presence there, for
+    the other processes to end should this one die."""
+    if action == "dragstart":
+        user.drags.setdefault(task_id, set()).update(boards)
+        touched = boards
+    else:
+        touched = user.drags.pop(task_id, ())
+    if not touched:
+        return
+    drags = {board: [task for task, shown in user.drags.items() if board in shown] for board in touched}
+    try:
+        realtime.presence.note_drags(sid, drags)
+    except redis.RedisError as error:
+        log.warning("Drags on boards %s not noted: Redis is unavailable (%s)", sorted(touched), error)
+
+
+def end_abandoned_drags(realtime, board, drags):
+    """The others on ``board`` stop showing the drags of sockets whose presence expired there
+    (their process died): ``drags`` lists ``(username, [task ids])``."""
+    for username, tasks in drags:
+        for task_id in tasks:
+            hint = {"task": task_id, "action": "dragend", "user": username}
+            realtime.server.emit("hint", hint, to=board_room(board), namespace=NAMESPACE)
+
+
 def leave_project(realtime, sid, user, project_id):
     user.roles.pop(project_id, None)
     for board in user.boards_of(project_id):

@@ -165,10 +165,7 @@ class BoardNamespace(Namespace):
         if not boards:
             raise Refused("Subscribe to the task's board first.")
         action = payload["action"]
-        if action == "dragstart":
-            user.drags.setdefault(task.id, set()).update(boards)
-        else:
-            user.drags.pop(task.id, None)
+        sessions.track_drag(self.realtime, request.sid, user, task.id, action, boards)
         hint = {"task": task.id, "action": action, "user": user.username}
         rooms = [board_room(b) for b in boards]
         self.realtime.server.emit("hint", hint, to=rooms, skip_sid=request.sid, namespace=self.namespace)

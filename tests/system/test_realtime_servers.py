@@ -451,6 +451,90 @@ def test_a_socket_that_closes_while_its_subscribe_is_handled_is_not_left_on_the_
     assert shown == {"sprint": board, "users": ["ann", "cat"]}  # ben is not on the board
 
 
+# Housekeeping every second: a process's presence entries, refreshed that often, expire
+# 3 s after their last refresh (three intervals).
+HOUSEKEEPING_INTERVAL = 1
+PRESENCE_TIMEOUT = 3 * HOUSEKEEPING_INTERVAL
+
+
+@pytest.fixture
+def doomed_pair(cluster):
+    """A survivor and a process to kill, on the cluster's database and a Redis prefix of
+    their own, with housekeeping every second. (Ask for it before ``live``: its clients
+    close first, and the survivor stops without waiting on them.)"""
+    prefix = f"test-killed-{uuid.uuid4().hex[:12]}"
+    env = {"REDIS_PREFIX": prefix, "HOUSEKEEPING_INTERVAL": str(HOUSEKEEPING_INTERVAL)}
+    servers = [
+        GunicornServer(database_url=cluster.database_url, redis_url=cluster.redis_url, env=env)
+        for _ in range(2)
+    ]
+    _start_all(servers)
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            server.close()
+        _delete_keys(prefix)
+    log = servers[0].log()
+    assert "Traceback" not in log, log[-5000:]
+
+
+def test_the_drags_of_a_killed_process_end_for_the_others_with_its_presence(cluster, doomed_pair, live):
+    survivor, doomed = doomed_pair
+    api = cluster.api(survivor)
+    board = api.sprint("Dragged on a dying process")["id"]
+    other_board = api.sprint("Showing the backlog too")["id"]
+    held = api.task("Held when it died", board)["id"]
+    held_from_backlog = api.task("Held from the backlog", None)["id"]
+    dropped = api.task("Dropped in time", board)["id"]
+    ann = live(survivor, cluster.tokens["ann"], subscribe=board, label="ann on the survivor")
+    cat = live(
+        survivor, cluster.tokens["cat"], subscribe=other_board, label="cat on the survivor, other board"
+    )
+    ben = live(doomed, cluster.tokens["ben"], subscribe=board, label="ben on the doomed process")
+    assert ben.subscribe(other_board)["ok"] is True
+    ann.wait_presence(board, ["ann", "ben"])
+    cat.wait_presence(other_board, ["ben", "cat"])
+    for task, action in (
+        (held, "dragstart"),
+        (held_from_backlog, "dragstart"),
+        (dropped, "dragstart"),
+        (dropped, "drop"),
+    ):
+        assert ben.call("hint", {"task": task, "action": action}) == {"ok": True}
+    mark_ann, _ = ann.wait_for("hint", lambda h: h["task"] == dropped and h["action"] == "drop")
+    mark_cat, _ = cat.wait_for("hint", lambda h: h["task"] == held_from_backlog)
+
+    doomed.kill()
+    killed_at = time.monotonic()
+    # Ended once each, before the presence that no longer shows ben; the drop had ended its drag.
+    timeout = PRESENCE_TIMEOUT + 2 * HOUSEKEEPING_INTERVAL + WAIT
+    for client, mark, board_id, ended in (
+        (ann, mark_ann, board, [held, held_from_backlog]),
+        (cat, mark_cat, other_board, [held_from_backlog]),
+    ):
+        for task in ended:
+            client.wait_for(
+                "hint",
+                lambda h, t=task: h == {"task": t, "action": "dragend", "user": "ben"},
+                after=mark,
+                timeout=timeout,
+            )
+        gone, _ = client.wait_for(
+            "presence",
+            lambda p, b=board_id: p["sprint"] == b and "ben" not in p["users"],
+            after=mark,
+            timeout=timeout,
+        )
+        hints = client.find("hint", after=mark)
+        assert sorted((hint for _, hint in hints), key=lambda hint: hint["task"]) == [
+            {"task": task, "action": "dragend", "user": "ben"} for task in sorted(ended)
+        ]
+        assert all(index < gone for index, _ in hints)
+        # Within the presence timeout, give or take the survivor's next round of housekeeping.
+        assert client.arrival(hints[-1][0]) - killed_at < PRESENCE_TIMEOUT + 2 * HOUSEKEEPING_INTERVAL + 1
+
+
 # --- 4. Who may connect -----------------------------------------------------------------
 
 
