@@ -6,27 +6,17 @@ Each case imports ``config`` (or runs the ``flask`` command) in a fresh interpre
 since the settings are read when the module is imported.
 """
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.support.servers import ROOT, app_environment, flask_command
+from tests.support.servers import app_environment, flask_command, run_python_code
 
 SECONDS = "at most 3153600000 (a century)"
 
 
 def import_config(env, show="TOKEN_TTL"):
     """``import config`` with ``env`` set; prints ``repr(Config.<show>)``."""
-    environment = app_environment("sqlite://", env=env)
-    return subprocess.run(
-        [sys.executable, "-c", f"import config; print(repr(config.Config.{show}))"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
+    return run_python_code(
+        f"import config; print(repr(config.Config.{show}))", app_environment("sqlite://", env=env)
     )
 
 

@@ -6,8 +6,6 @@ processes are in ``tests/system/test_hardening_servers.py``.
 import json
 import re
 import secrets
-import subprocess
-import sys
 import time
 
 import pytest
@@ -22,9 +20,9 @@ from tests.socket_helpers import Socket
 from tests.support import services
 from tests.support.rest import basic_header, token_header
 from tests.support.servers import (
-    ROOT,
     app_environment,
     run_python,
+    run_python_code,
 )
 
 TOO_MANY = "Too many failed logins; wait before trying again."
@@ -418,15 +416,7 @@ def _import_wsgi(tmp_path, secret_key, env=None):
     environment = app_environment(database_url, secret_key=secret_key)
     environment.pop("CORS_ALLOWED_ORIGINS", None)
     environment.update({"APP_ENV": "production", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-c", "import wsgi; print('started', wsgi.app.config['PRODUCTION'])"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_python_code("import wsgi; print('started', wsgi.app.config['PRODUCTION'])", environment)
 
 
 @pytest.mark.parametrize(

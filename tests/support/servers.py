@@ -90,6 +90,23 @@ def app_environment(database_url, redis_url=None, secret_key=SECRET_KEY, env=Non
     return result
 
 
+def run_python_code(code, environment, timeout=60):
+    """``python -c code`` in a fresh interpreter in the repository, with ``environment``."""
+    return _run_python(["-c", code], environment, timeout)
+
+
+def _run_python(args, environment, timeout):
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def http_get(url, timeout=2.0):
     """``(status, body)`` of a GET, or ``(None, error)`` when nothing answered."""
     try:
@@ -136,15 +153,7 @@ def run_python(database_url, *args, redis_url=None, env=None, timeout=60):
         redis_url,
         env={"SOCKETIO_ASYNC_MODE": "threading", "PYTHONPATH": str(ROOT), **(env or {})},
     )
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    return _run_python(args, environment, timeout)
 
 
 def wait_for_health(url, process, timeout, log, ready=(200,)):

@@ -196,21 +196,18 @@ def test_upgrading_sqlite_keeps_every_row_and_never_hands_out_a_deleted_id(tmp_p
     assert _row_counts(engine) == before
     with engine.begin() as connection:
         connection.execute(sa.text("PRAGMA foreign_keys=ON"))
-        connection.execute(
-            sa.text(
-                'INSERT INTO tasks (project_id, name, description, status, "order", version)'
-                " VALUES (1, 'new', '', 1, 0, 1)"
+        # The first new task takes 3, past the deleted 2; once it is deleted too, the next takes 4.
+        for name, expected_id in (("new", 3), ("newer", 4)):
+            connection.execute(
+                sa.text(
+                    'INSERT INTO tasks (project_id, name, description, status, "order", version)'
+                    " VALUES (1, :name, '', 1, 0, 1)"
+                ),
+                {"name": name},
             )
-        )
-        assert connection.scalar(sa.text("SELECT id FROM tasks WHERE name = 'new'")) == 3
-        connection.execute(sa.text("DELETE FROM tasks WHERE name = 'new'"))
-        connection.execute(
-            sa.text(
-                'INSERT INTO tasks (project_id, name, description, status, "order", version)'
-                " VALUES (1, 'newer', '', 1, 0, 1)"
-            )
-        )
-        assert connection.scalar(sa.text("SELECT id FROM tasks WHERE name = 'newer'")) == 4
+            new_id = connection.scalar(sa.text("SELECT id FROM tasks WHERE name = :name"), {"name": name})
+            assert new_id == expected_id
+            connection.execute(sa.text("DELETE FROM tasks WHERE id = :id"), {"id": new_id})
     engine.dispose()
 
 
