@@ -108,22 +108,26 @@ def end_drags(realtime, sid, user, board):
             del user.drags[task_id]
 
 
-def track_drag(realtime, sid, user, task_id, action, boards):
+def track_drag(user, task_id, action, boards):
     """Note a drag started on ``boards``, or ended (``dragend``, ``drop``) wherever it was
-    shown; and keep each board's unfinished drags beside the socket's presence there, for
-    the other processes to end should this one die."""
+    shown. Returns the unfinished drags of each board this touched, for ``note_drags``."""
     if action == "dragstart":
         user.drags.setdefault(task_id, set()).update(boards)
         touched = boards
     else:
         touched = user.drags.pop(task_id, ())
-    if not touched:
+    return {board: [task for task, shown in user.drags.items() if board in shown] for board in touched}
+
+
+def note_drags(realtime, sid, drags):
+    """Keep each board's unfinished drags beside the socket's presence there, for the other
+    processes to end should this one die."""
+    if not drags:
         return
-    drags = {board: [task for task, shown in user.drags.items() if board in shown] for board in touched}
     try:
         realtime.presence.note_drags(sid, drags)
     except redis.RedisError as error:
-        log.warning("Drags on boards %s not noted: Redis is unavailable (%s)", sorted(touched), error)
+        log.warning("Drags on boards %s not noted: Redis is unavailable (%s)", sorted(drags), error)
 
 
 def end_abandoned_drags(realtime, board, drags):

@@ -165,8 +165,10 @@ class BoardNamespace(Namespace):
         if not boards:
             raise Refused("Subscribe to the task's board first.")
         action = payload["action"]
-        sessions.track_drag(self.realtime, request.sid, user, task.id, action, boards)
+        drags = sessions.track_drag(user, task.id, action, boards)
         hint = {"task": task.id, "action": action, "user": user.username}
         rooms = [board_room(b) for b in boards]
         self.realtime.server.emit("hint", hint, to=rooms, skip_sid=request.sid, namespace=self.namespace)
+        # Once the hint is out: should Redis hang, noting the drags there must not hold it back.
+        sessions.note_drags(self.realtime, request.sid, drags)
         return {"ok": True}
