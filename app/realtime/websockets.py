@@ -202,7 +202,7 @@ class Socket(engineio_socket.Socket):
             except Exception:
                 break
         self._writer = _FINISHED
-        ws.close()
+        _close_websocket(ws)
         self._discard_queued()
 
     def _discard_queued(self):
@@ -214,6 +214,30 @@ class Socket(engineio_socket.Socket):
             except empty:
                 return
             self.queue.task_done()
+
+
+def _eventlet_websocket(ws):
+    module = sys.modules.get("eventlet.websocket")
+    return module is not None and isinstance(ws, module.RFC6455WebSocket)
+
+
+def _close_websocket(ws):
+    """Close ``ws``, and under eventlet free its reader should it still wait on the socket.
+
+    eventlet closes a socket without waking the green thread that waits to read it
+    (here, when the server closes a socket: a disconnect, a refusal, a message too
+    large). That thread would keep its hold on the descriptor's number until its
+    timeout, and the next connection the OS gave that number, psycopg2's among them,
+    would be refused by the hub ("Second simultaneous read on fileno"): a 500. Told
+    that the number is in use again, the hub wakes the old reader with an error.
+    """
+    sock = getattr(ws, "socket", None)
+    fileno = sock.fileno() if _eventlet_websocket(ws) and hasattr(sock, "fileno") else None
+    ws.close()
+    if fileno is not None and fileno >= 0:
+        from eventlet.hubs import notify_opened
+
+        notify_opened(fileno)
 
 
 def _is_socketio_connect(pkt):
@@ -233,9 +257,8 @@ def _wait_for_bytes(ws):
     stack, and its saved C stack is shorter. (Not on TLS, whose layer holds
     decrypted bytes of its own; not for other websockets, which wait their own way.)
     """
-    module = sys.modules.get("eventlet.websocket")
     sock = getattr(ws, "socket", None)
-    if module is None or not isinstance(ws, module.RFC6455WebSocket) or hasattr(sock, "pending"):
+    if not _eventlet_websocket(ws) or hasattr(sock, "pending"):
         return None
     from eventlet.hubs import trampoline
 
