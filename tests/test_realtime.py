@@ -724,6 +724,24 @@ def test_subscribe_since_older_than_the_log_asks_for_a_resync(
     assert just_behind.received("change") == [newest]
 
 
+def test_subscribe_since_a_seq_the_log_never_reached_asks_for_a_resync(
+    client, headers, token, connect, make_sprint
+):
+    """A client that has seen seq 1000 of a log now at 3 (the database was replaced) would
+    skip every change up to 1000 as one it already has."""
+    sprint = make_sprint()
+    task = send(client, "POST", "/api/tasks", headers, 201, {"name": "Only", "sprint": sprint})["id"]
+    current = connect(token)
+    latest = current.subscribe(sprint)["seq"]
+    assert connect(token).subscribe(sprint, since=latest) == {"ok": True, "seq": latest}
+    ahead = connect(token)
+    assert ahead.subscribe(sprint, since=latest + 1000) == {"ok": True, "seq": latest, "resync": True}
+    assert ahead.received("change") == []
+    send(client, "PATCH", f"/api/tasks/{task}", headers, 200, {"order": 5})
+    change, _ = ahead.wait_change("task", task, "update")  # and it gets what comes next
+    assert change["seq"] > latest
+
+
 # -- unsubscribe --------------------------------------------------------------------------------
 
 

@@ -144,7 +144,13 @@ class LogFeed:
                 return None
             latest = self.position
             resync = False
-            if since is not None and since < latest:
+            if since is not None and since > latest:
+                # Seen a change the log never numbered (the database was replaced): what the
+                # client holds is not this log's. A feed that has not yet read the newest
+                # rows is no reason: the client then gets them live, and skips those it has.
+                newest = db.session.scalar(sa.select(sa.func.max(Event.seq)))
+                resync = newest is None or since > newest
+            elif since is not None and since < latest:
                 oldest = db.session.scalar(sa.select(sa.func.min(Event.seq)))
                 events = db.session.scalars(
                     sa.select(Event)

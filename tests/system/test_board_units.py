@@ -70,6 +70,23 @@ def test_changes_up_to_the_seq_a_load_showed_are_stale(units):
     assert results == [None, 10, False, True, 14, None, True, False, False]
 
 
+def test_a_load_from_a_log_behind_what_the_board_saw_starts_the_seq_rules_over(units):
+    """The database was replaced: its log is at 3 where the board had seen 1000."""
+    results = units(
+        ["board/seq.js"],
+        """({ SeqGate }) => {
+          const gate = new SeqGate();
+          gate.loadedUpTo(900);
+          const before = gate.admit({ model: "task", id: 1, seq: 1000 });
+          gate.loadedUpTo(3);
+          return [before, gate.last, gate.admit({ model: "task", id: 1, seq: 4 }),
+                  gate.admit({ model: "task", id: 2, seq: 3 })];
+        }""",
+    )
+    # After the reload, a change of the new log applies; one the load already showed does not.
+    assert results == [True, 3, True, False]
+
+
 # -- the tasks as shown ---------------------------------------------------------------------
 
 

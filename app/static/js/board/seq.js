@@ -17,6 +17,14 @@ export class SeqGate {
 
   /** A REST load made after an ack carrying `seq` shows every change up to it, removals included. */
   loadedUpTo(seq) {
+    if (seq < (this.last ?? 0)) {
+      // The log is behind what this board saw: it is another log (the database was replaced),
+      // whose numbers say nothing of those seen before. Start over from this load.
+      this.applied.clear();
+      this.floor = seq;
+      this.last = seq;
+      return;
+    }
     this.floor = Math.max(this.floor, seq);
     this.saw(seq);
   }
