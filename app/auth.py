@@ -10,16 +10,17 @@ of guesses costs never stop the event loop that serves everyone else.
 """
 
 import threading
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app, g
 from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth, MultiAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import db
 from app.errors import error_response
-from app.models import Token, User, password_hash_method
+from app.models import Token, User, password_hash_method, utcnow
 
 
 class _AnyCaseScheme:
@@ -109,20 +110,36 @@ def password_rejected():
 
 
 # Made once: a statement object used again keeps its cache key (every request runs this one).
-_TOKEN_BY_DIGEST = (
-    sa.select(Token).options(so.joinedload(Token.user)).where(Token.digest == sa.bindparam("digest"))
+# The user is the one entity loaded; the token contributes two columns, and a revoked token or
+# an inactive user finds no row.
+_LIVE_TOKEN_BY_DIGEST = (
+    sa.select(User, Token.id, Token.expires)
+    .join(Token, Token.user_id == User.id)
+    .where(Token.digest == sa.bindparam("digest"), Token.revoked.is_(None), User.is_active)
 )
 
 
+@dataclass(frozen=True)
+class LiveToken:
+    """The API token a request or a socket authenticated with."""
+
+    id: int
+    expires: datetime
+    user: User
+
+
 def token_for(value):
-    """The live API token with this value (its user loaded), or None. Tokens are ASCII; anything
-    else (a socket's auth may carry any JSON string, lone surrogates included) is no token."""
+    """The live API token with this value, or None. Tokens are ASCII; anything else (a
+    socket's auth may carry any JSON string, lone surrogates included) is no token."""
     if not value or not value.isascii():
         return None
-    token = db.session.scalar(_TOKEN_BY_DIGEST, {"digest": Token.hash(value)})
-    if token is None or not token.is_valid():
+    row = db.session.execute(_LIVE_TOKEN_BY_DIGEST, {"digest": Token.hash(value)}).first()
+    if row is None:
         return None
-    return token
+    user, token_id, expires = row
+    if expires <= utcnow():
+        return None
+    return LiveToken(token_id, expires, user)
 
 
 @token_auth.verify_token

@@ -117,9 +117,6 @@ class Token(db.Model):
         token = cls(user=user, digest=cls.hash(value), expires=utcnow() + timedelta(seconds=ttl_seconds))
         return token, value
 
-    def is_valid(self):
-        return self.revoked is None and self.expires > utcnow() and self.user.is_active
-
     def revoke(self):
         self.revoked = utcnow()
 

@@ -139,6 +139,8 @@ class TokenResource(Resource):
             # A password, right or wrong, is answered alike: there is no token to revoke,
             # and the answer must not tell a guesser that the password was right.
             return basic_auth.auth_error_callback(401)
-        token.revoke()
-        db.session.commit()
+        stored = db.session.get(Token, token.id)
+        if stored is not None:  # else deleted with its user meanwhile: nothing left to revoke
+            stored.revoke()
+            db.session.commit()
         return "", 204

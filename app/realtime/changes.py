@@ -47,8 +47,11 @@ def changed_fields(obj, body):
     state = sa.inspect(obj)
     session = state.session
     changes = {}
+    modified = state.committed_state  # the attributes set since the row was read
     for attribute in state.mapper.column_attrs:
         key = attribute.key
+        if key not in modified and RELATIONSHIPS.get(key) not in modified:
+            continue
         name = API_NAMES.get(key, key)
         if key in NOT_SHOWN or name not in body:
             continue
