@@ -602,7 +602,7 @@ def test_membership_changes_tell_me_i_lost_a_project_or_changed_role(units):
 def test_a_filter_matches_assignee_text_and_overdue(units):
     results = units(
         ["board/filters.js"],
-        with_task("""({ matchesFilter, NO_FILTER }) => {
+        with_task("""({ matchesFilter, personChoice, NO_FILTER }) => {
           const context = { me: "alice", today: "2030-05-10" };
           const tasks = [
             task(1, { assigned: "alice", name: "Fix LOGIN" }),
@@ -610,6 +610,8 @@ def test_a_filter_matches_assignee_text_and_overdue(units):
             task(3, { due: "2030-05-09" }),
             task(4, { due: "2030-05-09", status: 4 }),
             task(5, { due: "2030-05-10", assigned: "alice" }),
+            task(6, { assigned: "me" }),
+            task(7, { assigned: "unassigned" }),
           ];
           const matching = (filter) => tasks
             .filter((item) => matchesFilter(item, { ...NO_FILTER, ...filter }, context))
@@ -622,10 +624,25 @@ def test_a_filter_matches_assignee_text_and_overdue(units):
             matching({ text: "login" }),
             matching({ overdue: true }),
             matching({ assignee: "me", overdue: true }),
+            // People named "me" and "unassigned" are chosen as such.
+            [personChoice("me"), personChoice("unassigned"), personChoice("bob")],
+            matching({ assignee: personChoice("me") }),
+            matching({ assignee: personChoice("unassigned") }),
           ];
         }"""),
     )
-    assert results == [[1, 2, 3, 4, 5], [1, 5], [3, 4], [2], [1, 2], [3], []]
+    assert results == [
+        [1, 2, 3, 4, 5, 6, 7],
+        [1, 5],
+        [3, 4],
+        [2],
+        [1, 2],
+        [3],
+        [],
+        ["~me", "~unassigned", "bob"],
+        [6],
+        [7],
+    ]
 
 
 def test_a_filter_round_trips_through_the_address_and_keeps_its_other_parameters(units):
@@ -708,15 +725,20 @@ def test_entries_after_the_last_seq_seen_are_new_and_the_seq_is_kept_per_person_
           const before = mine.read();
           mine.write(12);
           mine.write(10); // never goes back
+          const replaced = new LastSeen(localStorage, "unit", 6);
+          replaced.write(500);
+          replaced.restart(3); // its log was replaced: goes back
+          replaced.write(2);
+          const restarted = replaced.read();
           const other = new LastSeen(localStorage, "unit", 5);
           const someoneElse = new LastSeen(localStorage, "other", 4);
           const kept = [mine.read(), other.read(), someoneElse.read()];
           localStorage.clear();
           const split = (seq) => seqs(splitSince(entries, seq));
-          return [split(5), split(null), split(9), before, kept];
+          return [split(5), split(null), split(9), before, kept, restarted];
         }""",
     )
-    assert results == [[[9, 7], [5, 2]], [[], [9, 7, 5, 2]], [[], [9, 7, 5, 2]], None, [12, None, None]]
+    assert results == [[[9, 7], [5, 2]], [[], [9, 7, 5, 2]], [[], [9, 7, 5, 2]], None, [12, None, None], 3]
 
 
 def test_undoing_a_move_sends_back_the_fields_it_changed(units):

@@ -233,6 +233,32 @@ def test_the_sprint_activity_marks_what_happened_since_i_was_last_here(people, r
     alice.screenshot(path=str(ARTIFACTS / "sprint-activity-desktop.png"))
 
 
+def test_a_marker_kept_from_a_replaced_database_starts_over(people, rest, expect):
+    """The browser kept a seq from an older log (the database was restored or is new): the
+    board starts the marker over at the new log's latest, so new activity counts as new."""
+    sprint = rest.sprint("Replaced sprint", end=14)
+    rest.task("Before", sprint=sprint["id"])
+    alice = people("alice", sprint["id"])
+    toggle = alice.get_by_role("button", name=re.compile("^Activity"))
+    expect(column(alice, "Not Started")).to_contain_text("Before")
+    key = f"scrumboard.seen.alice.{sprint['id']}"
+    alice.evaluate("key => localStorage.setItem(key, '999999999')", key)
+
+    alice.get_by_role("link", name="Sprints", exact=True).first.click()
+    expect(alice.get_by_role("heading", name="Sprints", exact=True)).to_be_visible()
+    alice.go_back()
+    expect(column(alice, "Not Started")).to_contain_text("Before")
+    # Kept again, from the log the board now follows.
+    alice.wait_for_function("key => Number(localStorage.getItem(key)) < 999999999", arg=key)
+
+    alice.get_by_role("link", name="Sprints", exact=True).first.click()
+    expect(alice.get_by_role("heading", name="Sprints", exact=True)).to_be_visible()
+    rest.task("Added while away", sprint=sprint["id"])
+    alice.go_back()
+    expect(column(alice, "Not Started")).to_contain_text("Added while away")
+    expect(toggle).to_have_text("Activity · 1 new")
+
+
 def test_a_tasks_activity_is_newest_first_a_page_at_a_time(people, rest, expect):
     sprint = rest.sprint("History sprint", end=13)
     task = rest.task("Renamed often", sprint=sprint["id"])

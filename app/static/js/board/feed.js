@@ -48,12 +48,29 @@ export class BoardFeed {
     if (open) this.panel.focus();
   }
 
-  /** The board saw `seq` (a live change, or the latest when it subscribed): remember it, refresh the list. */
+  /**
+   * The board saw `seq` (a live change, or the log's latest when it subscribed): remember it,
+   * refresh the list. A latest below the seq kept is another log's (the database was restored
+   * or is new), whose numbers say nothing of the one kept.
+   */
   seen(seq, { live = true } = {}) {
+    if (!live && typeof seq === "number" && seq < (this.lastSeen.read() ?? seq)) {
+      this.logReplaced(seq);
+      return;
+    }
     this.lastSeen.write(seq);
     if (!live) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.list.refresh()?.then(() => this.label()), REFRESH_DELAY);
+  }
+
+  /** "Since you were last here" starts over at `seq`, the new log's latest. */
+  logReplaced(seq) {
+    this.lastSeen.restart(seq);
+    this.marker = seq;
+    this.list.marker = seq;
+    if (this.list.entries.length) this.list.render();
+    this.label();
   }
 
   label() {

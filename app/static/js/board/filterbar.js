@@ -3,7 +3,7 @@
 // board applies the filter on every render, live changes included.
 
 import { byIds, el } from "../dom.js";
-import { NO_FILTER, isFiltering, parseFilter, searchWithFilter } from "./filters.js";
+import { NO_FILTER, chosenPerson, isFiltering, parseFilter, personChoice, searchWithFilter } from "./filters.js";
 
 export class FilterBar {
   constructor(board) {
@@ -76,7 +76,8 @@ export class FilterBar {
     const { users, me } = this.board;
     const usernames = [...users.keys()].filter((username) => username !== me).sort();
     const wanted = this.filter.assignee;
-    if (wanted && !["me", "unassigned"].includes(wanted) && !usernames.includes(wanted)) usernames.push(wanted);
+    const chosen = wanted && chosenPerson(wanted);
+    if (wanted && !["me", "unassigned"].includes(wanted) && !usernames.includes(chosen)) usernames.push(chosen);
     const signature = usernames.join("\n");
     if (signature !== this.usersSignature) {
       this.usersSignature = signature;
@@ -87,7 +88,7 @@ export class FilterBar {
         ...usernames.map((username) => {
           const user = users.get(username);
           const text = user && user.full_name ? `${user.full_name} (${username})` : username;
-          return el("option", { value: username, text });
+          return el("option", { value: personChoice(username), text });
         }),
       );
     }

@@ -6,6 +6,20 @@ import { STATUS } from "../model.js";
 
 export const NO_FILTER = Object.freeze({ assignee: "", text: "", overdue: false });
 
+// "me" and "unassigned" are choices of their own. A person whose username is one of those is
+// chosen as "~me" or "~unassigned": "~" is in no username.
+const CHOICES = ["me", "unassigned"];
+
+/** The assignee choice that names the person `username`. */
+export function personChoice(username) {
+  return CHOICES.includes(username) ? `~${username}` : username;
+}
+
+/** The username an assignee choice names (for a person, not "me" or "unassigned"). */
+export function chosenPerson(assignee) {
+  return assignee.startsWith("~") ? assignee.slice(1) : assignee;
+}
+
 /** The filter an address's query string names (missing parts: no filter on them). */
 export function parseFilter(search) {
   const params = new URLSearchParams(search);
@@ -33,14 +47,17 @@ export function isFiltering(filter) {
 
 /**
  * Whether `task` passes `filter` for the person `me` on `today` (YYYY-MM-DD).
- * Assignee "me" is `me`, "unassigned" is nobody; text matches name or description,
+ * Assignee "me" is `me`, "unassigned" is nobody, anything else a person (`personChoice`); text
+ * matches name or description,
  * case-insensitively; overdue is a due date before today on a task not Done.
  */
 export function matchesFilter(task, filter, { me, today }) {
   const { assignee, text, overdue } = filter;
-  if (assignee === "unassigned" && task.assigned) return false;
-  if (assignee === "me" && task.assigned !== me) return false;
-  if (assignee && assignee !== "me" && assignee !== "unassigned" && task.assigned !== assignee) return false;
+  if (assignee === "unassigned") {
+    if (task.assigned) return false;
+  } else if (assignee === "me") {
+    if (task.assigned !== me) return false;
+  } else if (assignee && task.assigned !== chosenPerson(assignee)) return false;
   if (text) {
     const needle = text.toLocaleLowerCase();
     const haystack = `${task.name}\n${task.description || ""}`.toLocaleLowerCase();

@@ -27,6 +27,11 @@ export class LastSeen {
     return Number.isFinite(value) ? value : null;
   }
 
+  /** Keep `seq`, whatever was kept: the log it was seen in was replaced. */
+  restart(seq) {
+    this.storage.setItem(this.key, String(seq));
+  }
+
   /** Remember `seq` when it is newer than what is kept. */
   write(seq) {
     if (typeof seq !== "number") return;
