@@ -203,6 +203,15 @@ def test_a_delete_is_undone_and_the_task_comes_back_with_its_comments(people, re
     expect(comment(dialog, "Keep this note")).to_be_visible(timeout=STEP)
 
 
+def away_and_back(page, expect, meanwhile=None):
+    """Leave the board for the sprints list and come back with the browser's Back button."""
+    page.get_by_role("link", name="Sprints", exact=True).first.click()
+    expect(page.get_by_role("heading", name="Sprints", exact=True)).to_be_visible()
+    if meanwhile is not None:
+        meanwhile()
+    page.go_back()
+
+
 def test_the_sprint_activity_marks_what_happened_since_i_was_last_here(people, rest, expect):
     sprint = rest.sprint("Feed sprint", end=12)
     rest.task("Seen before", sprint=sprint["id"])
@@ -218,10 +227,7 @@ def test_the_sprint_activity_marks_what_happened_since_i_was_last_here(people, r
     expect(feed.get_by_role("listitem").first).to_contain_text("“Seen live”", timeout=LIVE + 1000)
 
     # Away from the board, then back: what happened meanwhile is above the marker.
-    alice.get_by_role("link", name="Sprints", exact=True).first.click()
-    expect(alice.get_by_role("heading", name="Sprints", exact=True)).to_be_visible()
-    rest.task("Added while away", sprint=sprint["id"])
-    alice.go_back()
+    away_and_back(alice, expect, meanwhile=lambda: rest.task("Added while away", sprint=sprint["id"]))
     expect(column(alice, "Not Started")).to_contain_text("Added while away")
     expect(toggle).to_have_text("Activity · 1 new")
     toggle.click()
@@ -244,17 +250,12 @@ def test_a_marker_kept_from_a_replaced_database_starts_over(people, rest, expect
     key = f"scrumboard.seen.alice.{sprint['id']}"
     alice.evaluate("key => localStorage.setItem(key, '999999999')", key)
 
-    alice.get_by_role("link", name="Sprints", exact=True).first.click()
-    expect(alice.get_by_role("heading", name="Sprints", exact=True)).to_be_visible()
-    alice.go_back()
+    away_and_back(alice, expect)
     expect(column(alice, "Not Started")).to_contain_text("Before")
     # Kept again, from the log the board now follows.
     alice.wait_for_function("key => Number(localStorage.getItem(key)) < 999999999", arg=key)
 
-    alice.get_by_role("link", name="Sprints", exact=True).first.click()
-    expect(alice.get_by_role("heading", name="Sprints", exact=True)).to_be_visible()
-    rest.task("Added while away", sprint=sprint["id"])
-    alice.go_back()
+    away_and_back(alice, expect, meanwhile=lambda: rest.task("Added while away", sprint=sprint["id"]))
     expect(column(alice, "Not Started")).to_contain_text("Added while away")
     expect(toggle).to_have_text("Activity · 1 new")
 
