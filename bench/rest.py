@@ -14,6 +14,9 @@ discarded, then DURATION seconds measured, per endpoint:
   get    GET /api/tasks/<id>       ids cycling over the 100 tasks
   patch  PATCH /api/tasks/<id> {"order": n}
 
+Besides, in process with the Flask test client: SQL statements and Python function calls per
+request (the calls do not move with the machine's load; req/s does, by ±20 % here).
+
 The DRF peer is measured by its own bench/block.sh (run under the same lock, only
 its environment set: database, port, durations), which measures the same three
 requests and (a') the list with select_related. Our and its blocks alternate.
@@ -76,16 +79,18 @@ def check_list(url, board):
         raise RuntimeError(f"unexpected first page: count={body['count']}, {len(body['results'])} results")
 
 
-def count_queries(database_url, board):
-    """SQL statements per request, counted in-process with the Flask test client."""
+def in_process_counts(database_url, board):
+    """Per request, in-process with the Flask test client: SQL statements, and Python function
+    calls (cProfile over 20 requests, the collector off). Neither depends on the machine's
+    load, so a change to a request's work shows in them where req/s is too noisy to tell."""
     script = f"""
-import json, os, sqlalchemy as sa
+import cProfile, gc, json, os, pstats, sqlalchemy as sa
 os.environ["DATABASE_URL"] = {database_url!r}
 os.environ["REDIS_URL"] = ""
 os.environ["SECRET_KEY"] = {common.SECRET_KEY!r}
 from app import create_app, db
 app = create_app(SOCKETIO_ASYNC_MODE="threading")
-counts = {{}}
+counts, calls = {{}}, {{}}
 with app.app_context():
     engine = db.engine
 statements = []
@@ -103,15 +108,30 @@ for name, call in (
     statements.clear()
     assert call().status_code == 200
     counts[name] = len(statements)
-print(json.dumps(counts))
+    gc.collect()
+    gc.disable()
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(20):
+        call()
+    profile.disable()
+    gc.enable()
+    calls[name] = round(sum(stat[1] for stat in pstats.Stats(profile).stats.values()) / 20)
+print(json.dumps({{"statements": counts, "python_calls": calls}}))
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT), "APP_ENV": "development"}
     out = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
     )
     if out.returncode != 0:
-        return {"error": out.stderr[-500:]}
+        error = {"error": out.stderr[-500:]}
+        return {"statements": error, "python_calls": error}
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def count_queries(database_url, board):
+    """SQL statements per request, counted in-process with the Flask test client."""
+    return in_process_counts(database_url, board)["statements"]
 
 
 OURS = {  # our server configurations: gunicorn worker class and SOCKETIO_ASYNC_MODE
@@ -408,8 +428,11 @@ def main(argv=None):
     log(f"rest {sweep}: reps={opts.reps} duration={opts.duration}s drf={drf_cfgs} (load {common.loadavg()})")
     blocks, path = [], None
     with common.seeded_database(log_dir) as (database_url, board):
-        meta["queries_per_request"] = count_queries(database_url, board)
+        counts = in_process_counts(database_url, board)
+        meta["queries_per_request"] = counts["statements"]
+        meta["python_calls_per_request"] = counts["python_calls"]
         log(f"SQL statements per request (ours): {meta['queries_per_request']}")
+        log(f"Python function calls per request (ours, in process): {meta['python_calls_per_request']}")
         for rep in range(1, opts.reps + 1):
             order = [*workers, *drf_cfgs]
             if rep % 2 == 0:
@@ -427,6 +450,7 @@ def main(argv=None):
     path = common.write_results("rest", {**meta, "blocks": blocks}, path)
     print(report(blocks, drf_cfgs, workers))
     print(f"SQL statements per request (ours): {meta['queries_per_request']}")
+    print(f"Python function calls per request (ours, in process): {meta['python_calls_per_request']}")
     print(f"\nwrote {path.relative_to(ROOT)} (logs in {log_dir})")
 
 
