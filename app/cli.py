@@ -10,12 +10,11 @@ import sqlalchemy as sa
 from app import db
 from app.models import Membership, Project, Role, Sprint, Status, Task, User
 from app.realtime.changelog import prune_log
+from config import CENTURY
 
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
 FULL_NAME_MAX_LENGTH = 200  # users.full_name
 PROJECT_NAME_MAX_LENGTH = 100  # projects.name
-# The longest --older-than (a century): a far longer one put the cutoff before the year 1.
-MAX_AGE_SECONDS = 100 * 366 * 24 * 3600
 
 DEMO_PASSWORD = "scrum-demo"  # noqa: S105  (printed for anyone to try the demo)
 DEMO_USERS = [("alice", "Alice Archer"), ("bob", "Bob Baker"), ("carol", "Carol Chen")]
@@ -247,7 +246,8 @@ def register(app):
     @app.cli.command("prune-events")
     @click.option(
         "--older-than",
-        type=click.IntRange(min=0, max=MAX_AGE_SECONDS),
+        # A century at most, as for the settings: a far longer one put the cutoff before the year 1.
+        type=click.IntRange(min=0, max=CENTURY),
         default=None,
         help="Age in seconds; default: EVENT_RETENTION (a week).",
     )

@@ -47,9 +47,9 @@ export function isFiltering(filter) {
 
 /**
  * Whether `task` passes `filter` for the person `me` on `today` (YYYY-MM-DD).
- * Assignee "me" is `me`, "unassigned" is nobody, anything else a person (`personChoice`); text
- * matches name or description,
- * case-insensitively; overdue is a due date before today on a task not Done.
+ * Assignee "me" is `me`, "unassigned" is nobody, anything else a person (`personChoice`);
+ * text matches name or description, case-insensitively; overdue is a due date before today
+ * on a task not Done.
  */
 export function matchesFilter(task, filter, { me, today }) {
   const { assignee, text, overdue } = filter;
